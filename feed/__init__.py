@@ -1,0 +1,1 @@
+"""The shared domain of workfeed: settings, models, storage, parsing, media, mail."""

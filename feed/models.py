@@ -1,0 +1,206 @@
+"""The tables: projects and their people, inbound mail, timeline entries, media, digests."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_token() -> str:
+    """An unguessable id for anything that appears in a URL (144 random bits)."""
+    return secrets.token_urlsafe(18)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Project(Base):
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # Weekly digest slot in the project's time zone: Monday=0 … Sunday=6.
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=4)
+    digest_time: Mapped[str] = mapped_column(String(5), default="16:00")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    members: Mapped[list[Member]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    entries: Mapped[list[Entry]] = relationship(back_populates="project")
+
+
+class Member(Base):
+    """A person on a project: the owner, other staff, or a client."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("project_id", "email"),)
+
+    OWNER = "owner"
+    STAFF = "staff"
+    CLIENT = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    # The secret in a client's personal link; staff have one too for later use.
+    access_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="members")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (self.OWNER, self.STAFF)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class Inbound(Base):
+    """One accepted message for one project (or for our bounce address), from spool to timeline."""
+
+    __tablename__ = "inbound"
+
+    QUEUED = "queued"
+    POSTED = "posted"
+    AUTOMATED = "automated"
+    FAILED = "failed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
+    spool_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mail_from: Mapped[str] = mapped_column(String(320))
+    rcpt_to: Mapped[str] = mapped_column(String(320))
+    peer: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    project: Mapped[Project | None] = relationship()
+
+
+class Entry(Base):
+    """One post on a project's timeline."""
+
+    __tablename__ = "entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    # One inbound message posts at most one entry: this is what makes ingest idempotent.
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound.id"), unique=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="update")
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    quoted: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    project: Mapped[Project] = relationship(back_populates="entries")
+    author: Mapped[Member | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="entry", order_by="Attachment.position", cascade="all, delete-orphan"
+    )
+
+
+class Attachment(Base):
+    """A file posted with an entry: a photo, a video or a document."""
+
+    __tablename__ = "attachment"
+
+    IMAGE = "image"
+    VIDEO = "video"
+    DOCUMENT = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+
+    entry: Mapped[Entry] = relationship(back_populates="attachments")
+    renditions: Mapped[list[Rendition]] = relationship(back_populates="attachment", cascade="all, delete-orphan")
+
+    def rendition(self, name: str) -> Rendition | None:
+        return next((r for r in self.renditions if r.name == name), None)
+
+
+class Rendition(Base):
+    """A derived file that is safe to serve: a resized photo, a thumbnail, a poster, a clean video."""
+
+    __tablename__ = "rendition"
+    __table_args__ = (UniqueConstraint("attachment_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"), index=True)
+    name: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+
+    attachment: Mapped[Attachment] = relationship(back_populates="renditions")
+
+
+class Digest(Base):
+    """A digest email to one client about one project for one period, recorded before it is sent."""
+
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("member_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    period: Mapped[str] = mapped_column(String(64))
+    covers_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    member: Mapped[Member] = relationship()
