@@ -1,0 +1,1 @@
+"""The SMTP receiver: decide accept or refuse, save the bytes, queue them."""

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from feed.db import make_sessionmaker, make_engine, migrate, normalise_url
 from feed.settings import Settings
 from feed.storage import LocalFileStore
+from workfeed.localredis import start_local_redis
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("WORKFEED_SHARED_DIR", HERE.parent.parent / "shared"))
@@ -46,6 +47,15 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A private, empty Redis server for this test (a real redis-server, on a unix socket)."""
+    process, url = start_local_redis(tmp_path / "redis")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -84,3 +94,13 @@ def sample(name: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"shared samples not present at {SAMPLES}")
     return path.read_bytes()
+
+
+@pytest.fixture
+def mail_sink():
+    """A started SMTP sink on localhost that collects what it receives (see tests/mailsink.py)."""
+    from tests.mailsink import MailSink
+
+    sink = MailSink().start()
+    yield sink
+    sink.stop()

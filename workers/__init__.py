@@ -1,0 +1,1 @@
+"""RQ job functions (ingest, digests) and the worker and scheduler processes."""

@@ -1,0 +1,1 @@
+"""The `workfeed` command: runs the processes and administers projects."""

@@ -1,0 +1,99 @@
+"""Turning a parsed email into a timeline entry with its stored attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feed.media import ProcessedMedia, process_media
+from feed.models import Attachment, Entry, Inbound, Member, Rendition
+from feed.parsing import ParsedAttachment, ParsedEmail
+from feed.storage import FileStore
+
+# A phone's clock can be wrong; a Date this far from our own receipt time is not believed.
+CLOCK_SLACK = timedelta(hours=1)
+OLDEST_BELIEVED = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    """An attachment whose original and renditions are already in the store."""
+
+    parsed: ParsedAttachment
+    media: ProcessedMedia
+    original_key: str
+    rendition_keys: tuple[str, ...]
+
+
+def store_attachments(parsed: ParsedEmail, store: FileStore) -> list[StoredAttachment]:
+    """Store every original and make its renditions; slow work done before any transaction opens."""
+    stored = []
+    for attachment in parsed.attachments:
+        media = process_media(attachment.filename, attachment.content_type, attachment.payload)
+        stored.append(
+            StoredAttachment(
+                parsed=attachment,
+                media=media,
+                original_key=store.put(attachment.payload),
+                rendition_keys=tuple(store.put(r.data) for r in media.renditions),
+            )
+        )
+    return stored
+
+
+def occurred_at(parsed: ParsedEmail, received_at: datetime) -> datetime:
+    """When the update happened: the email's Date when it is believable, else when we received it."""
+    sent = parsed.sent_at
+    if sent is None or sent > received_at + CLOCK_SLACK or sent < received_at - OLDEST_BELIEVED:
+        return received_at
+    return sent
+
+
+def create_entry(
+    session: Session, parsed: ParsedEmail, inbound: Inbound, stored: list[StoredAttachment], *, kind: str | None = None
+) -> Entry:
+    """Add the entry and its attachments for `inbound`; the caller commits."""
+    author = session.scalar(
+        select(Member).where(Member.project_id == inbound.project_id, Member.email == inbound.mail_from.lower())
+    )
+    entry = Entry(
+        project_id=inbound.project_id,
+        inbound_id=inbound.id,
+        author_id=author.id if author else None,
+        kind=kind or parsed.kind,
+        title=parsed.title,
+        body=parsed.text,
+        quoted=parsed.quoted,
+        notes="\n".join(item.media.note for item in stored if item.media.note),
+        occurred_at=occurred_at(parsed, inbound.received_at),
+    )
+    for position, item in enumerate(stored):
+        media = item.media
+        attachment = Attachment(
+            position=position,
+            kind=media.kind,
+            filename=item.parsed.filename,
+            content_type=media.content_type,
+            size=len(item.parsed.payload),
+            sha256=item.original_key,
+            width=media.width,
+            height=media.height,
+        )
+        attachment.renditions = [
+            Rendition(
+                name=rendition.name,
+                sha256=key,
+                content_type=rendition.content_type,
+                size=len(rendition.data),
+                width=rendition.width,
+                height=rendition.height,
+            )
+            for rendition, key in zip(media.renditions, item.rendition_keys, strict=True)
+        ]
+        entry.attachments.append(attachment)
+    session.add(entry)
+    session.flush()
+    return entry

@@ -1,0 +1,92 @@
+"""Creating projects and their people, and answering who may post to them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from feed.models import Member, Project
+
+ADDRESS_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+RESERVED_ADDRESSES = {"bounces", "reply", "postmaster", "abuse", "mailer-daemon", "updates", "noreply"}
+
+
+class ProjectError(ValueError):
+    """A project cannot be created as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str = ""
+
+
+def address_from_name(name: str) -> str:
+    """Make an address local part from a project name: `Holloway Kitchen` → `holloway-kitchen`."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:63].rstrip("-")
+
+
+def parse_person(text: str) -> Person:
+    """Read `Jane Holloway <jane@example.com>` or a bare address."""
+    name, email = parseaddr(text)
+    email = email.strip().lower()
+    if "@" not in email or " " in email:
+        raise ProjectError(f"{text!r} is not an email address")
+    return Person(email=email, name=name.strip())
+
+
+def create_project(
+    session: Session,
+    name: str,
+    *,
+    owner: Person,
+    address: str | None = None,
+    staff: list[Person] | tuple[Person, ...] = (),
+    clients: list[Person] | tuple[Person, ...] = (),
+    timezone: str = "Europe/London",
+) -> Project:
+    """Create a project with its owner, staff and clients; refuse a taken or malformed address."""
+    name = name.strip()
+    if not name:
+        raise ProjectError("a project needs a name")
+    local = (address or address_from_name(name)).strip().lower()
+    if not ADDRESS_PATTERN.match(local):
+        raise ProjectError(
+            f"{local!r} cannot be an email address: use letters, digits and dashes (e.g. holloway-kitchen)"
+        )
+    if local in RESERVED_ADDRESSES:
+        raise ProjectError(f"{local!r} is reserved for the system; choose another address")
+    if session.scalar(select(func.count()).select_from(Project).where(Project.address == local)):
+        raise ProjectError(f"the address {local!r} is already used by another project")
+    project = Project(name=name, address=local, timezone=timezone)
+    seen: set[str] = set()
+    for person, role in [(owner, Member.OWNER), *[(p, Member.STAFF) for p in staff], *[(p, Member.CLIENT) for p in clients]]:
+        if person.email in seen:
+            continue
+        seen.add(person.email)
+        project.members.append(Member(email=person.email, name=person.name, role=role))
+    session.add(project)
+    session.flush()
+    return project
+
+
+def staff_member(session: Session, project_id: int, email: str) -> Member | None:
+    """Return the staff member (owner or staff) of the project with this address, if there is one."""
+    return session.scalar(
+        select(Member).where(
+            Member.project_id == project_id,
+            Member.email == email.strip().lower(),
+            Member.role.in_((Member.OWNER, Member.STAFF)),
+        )
+    )
+
+
+def personal_link(settings_public_url: str, member: Member) -> str:
+    return f"{settings_public_url.rstrip('/')}/c/{member.access_token}"

@@ -1,0 +1,26 @@
+"""The worker process: one RQ worker for every queue, with RQ's scheduler for retries."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Queue, Worker
+
+from feed.jobs import DIGESTS, INGEST, redis_connection
+from feed.settings import Settings
+from workers.ingest import requeue_pending
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> None:
+    """Queue again what a crash left behind, then work the ingest and digest queues."""
+    connection = redis_connection(settings.redis_url)
+    runtime = Runtime.build(settings)
+    found = requeue_pending(runtime, connection)
+    runtime.sessions.kw["bind"].dispose()  # no pooled connections may cross the work horse's fork
+    if found:
+        log.info("queued %d waiting messages again", found)
+    queues = [Queue(name, connection=connection) for name in (INGEST, DIGESTS)]
+    Worker(queues, connection=connection).work(with_scheduler=True, burst=burst)

@@ -1,0 +1,3 @@
+from workfeed.cli import main
+
+main()

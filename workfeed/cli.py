@@ -1,0 +1,236 @@
+"""The `workfeed` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+
+from feed.db import migrate, sessionmaker_for, transaction
+from feed.projects import ProjectError, create_project, parse_person, personal_link
+from feed.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def _prepare(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+
+
+@click.group()
+def main() -> None:
+    """workfeed: staff email updates to a project; clients see a private timeline."""
+
+
+@main.command()
+def run() -> None:
+    """Run everything locally: Redis (if REDIS_URL is unset), the SMTP gateway, the web portal, a worker, the scheduler."""
+    _logging()
+    settings = _settings()
+    _prepare(settings)
+    env = dict(os.environ)
+    children: list[subprocess.Popen[bytes]] = []
+    if not settings.redis_url:
+        from workfeed.localredis import start_local_redis
+
+        redis_process, env["REDIS_URL"] = start_local_redis(settings.data_dir / "redis")
+        children.append(redis_process)
+    command = [sys.executable, "-m", "workfeed"]
+    for name in ("smtp", "web", "worker", "scheduler"):
+        children.append(subprocess.Popen([*command, name], env=env))
+    outbox = "" if settings.outbound_smtp_url else f"\n  Outgoing mail is not sent: it is written to {settings.outbox_dir.resolve()}"
+    click.echo(
+        f"""
+workfeed is running.
+  SMTP gateway:  {settings.gateway_host}:{settings.gateway_port} (mail domain {settings.mail_domain})
+  Web portal:    {settings.public_url}{outbox}
+
+Create a project (in another terminal, same folder):
+  .venv/bin/workfeed project create "Holloway Kitchen" --owner dan@example.com --client "Jane <jane@example.com>"
+Send it a first email (or point any mail app at the SMTP gateway):
+  .venv/bin/workfeed send --to holloway-kitchen@{settings.mail_domain} --from dan@example.com
+Then open Jane's link that `project create` printed.
+Press Ctrl-C to stop.
+""",
+        err=False,
+    )
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                click.echo("a workfeed process stopped; shutting down the rest", err=True)
+                break
+            time.sleep(0.5)
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    sys.exit(0 if stopping else 1)
+
+
+@main.command()
+def smtp() -> None:
+    """Run the SMTP gateway."""
+    from gateway.server import serve
+
+    _logging()
+    serve(_settings())
+
+
+@main.command()
+def web() -> None:
+    """Run the web portal."""
+    from waitress import serve
+
+    from portal import create_app
+
+    _logging()
+    settings = _settings()
+    serve(create_app(settings), host=os.environ.get("WEB_HOST", "127.0.0.1"), port=settings.web_port, threads=8)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool) -> None:
+    """Run a worker for the ingest and digest queues."""
+    from workers.worker import run_worker
+
+    _logging()
+    run_worker(_settings(), burst=burst)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler that queues digests when they are due."""
+    from workers.schedule import run_scheduler
+
+    _logging()
+    run_scheduler(_settings())
+
+
+@main.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema."""
+    _prepare(_settings())
+    click.echo("database is up to date")
+
+
+@main.group()
+def project() -> None:
+    """Manage projects."""
+
+
+@project.command("create")
+@click.argument("name")
+@click.option("--address", help="The local part of the project's email address (default: from the name).")
+@click.option("--owner", required=True, help="Email of the staff member who owns the project's updates.")
+@click.option("--staff", multiple=True, help="Email of another staff member who may post (repeatable).")
+@click.option("--client", multiple=True, help='A client, as "Name <email>" (repeatable).')
+@click.option("--timezone", default=None, help="The project's time zone (default: DEFAULT_TIMEZONE or Europe/London).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def project_create(
+    name: str, address: str | None, owner: str, staff: tuple[str, ...], client: tuple[str, ...], timezone: str | None, as_json: bool
+) -> None:
+    """Create a project; print its email address and each client's personal link."""
+    settings = _settings()
+    _prepare(settings)
+    try:
+        with transaction(sessionmaker_for(settings)) as session:
+            created = create_project(
+                session,
+                name,
+                owner=parse_person(owner),
+                address=address,
+                staff=[parse_person(s) for s in staff],
+                clients=[parse_person(c) for c in client],
+                timezone=timezone or settings.default_timezone,
+            )
+            email = f"{created.address}@{settings.mail_domain}"
+            clients = [
+                {"email": m.email, "name": m.name, "link": personal_link(settings.public_url, m)}
+                for m in created.members
+                if m.role == m.CLIENT
+            ]
+    except ProjectError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps({"address": email, "clients": clients}))
+        return
+    click.echo(f"Project {name!r} created. Staff send updates to: {email}")
+    for item in clients:
+        click.echo(f"  {item['name'] or item['email']} <{item['email']}>: {item['link']}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--to", "to", help="Recipient, e.g. holloway-kitchen@updates.example.com (default: the To of each file).")
+@click.option("--from", "sender", help="Envelope sender (default: the From of each file).")
+def send(files: tuple[str, ...], to: str | None, sender: str | None) -> None:
+    """Send .eml files (or, with none, a made-up update with a photo) to the local SMTP gateway."""
+    from email.parser import BytesHeaderParser
+    from email.utils import parseaddr
+
+    from workfeed.sending import demo_update, send_raw
+
+    settings = _settings()
+    if not files:
+        if not to or not sender:
+            raise click.UsageError("without files, give --to PROJECT-ADDRESS and --from STAFF-EMAIL")
+        messages = [("made-up update", demo_update(sender, to))]
+    else:
+        messages = [(name, open(name, "rb").read()) for name in files]
+    for name, raw in messages:
+        recipient = to or parseaddr(BytesHeaderParser().parsebytes(raw).get("To", ""))[1]
+        answer = send_raw(settings.gateway_host, settings.gateway_port, raw, recipient, sender)
+        click.echo(f"{name} -> {recipient}: {answer}")
+
+
+@main.group()
+def digest() -> None:
+    """Client digests."""
+
+
+@digest.command("send")
+@click.option("--project", "project_address", help="Only this project (its address local part).")
+@click.option("--now", "force", is_flag=True, help="Send now, whatever the schedule says.")
+def digest_send(project_address: str | None, force: bool) -> None:
+    """Send the digests that are due (with --now: regardless of schedule)."""
+    from workers.digests import send_digests
+
+    _logging()
+    settings = _settings()
+    _prepare(settings)
+    results = send_digests(settings, project_address=project_address, force=force)
+    click.echo(f"{len(results)} digest(s) considered")
+    for line in results:
+        click.echo(f"  {line}")
