@@ -1,0 +1,213 @@
+"""A project's timeline: visible entries, newest first, grouped by day in the project's time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, abort, render_template, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from feed.models import Attachment, Entry, Project
+from portal.access import viewer_project
+from portal.context import db, settings
+
+bp = Blueprint("timeline", __name__)
+
+BADGES = {
+    "stage": "Stage",
+    "decision": "Decision",
+    "variation": "Variation",
+    "delay": "Delay",
+    "milestone": "Milestone",
+}
+
+
+@dataclass(frozen=True)
+class Photo:
+    src: str
+    href: str
+    width: int | None
+    height: int | None
+    alt: str
+
+
+@dataclass(frozen=True)
+class Video:
+    src: str
+    content_type: str
+    poster: str | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
+class Document:
+    href: str
+    filename: str
+    size: str
+    extension: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry as the page shows it."""
+
+    entry: Entry
+    badge: str
+    author: str
+    time: str
+    moment: datetime
+    photos: list[Photo]
+    videos: list[Video]
+    documents: list[Document]
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    heading: str
+    items: list[Item]
+
+
+@bp.get("/p/<project_key>")
+def show(project_key: str) -> str:
+    """Show the project's timeline to a member of it; anyone else gets the same 404 as a wrong key."""
+    project = viewer_project(project_key)
+    if project is None:
+        abort(404)
+    zone = project_zone(project, settings().default_timezone)
+    days = group_by_day(visible_entries(project), zone, datetime.now(zone).date())
+    return render_template("portal/timeline.html", project=project, days=days)
+
+
+def visible_entries(project: Project) -> list[Entry]:
+    """Return the project's entries a client may see, newest first, with their media loaded."""
+    query = (
+        select(Entry)
+        .where(Entry.project_id == project.id, Entry.hidden.is_(False))
+        .order_by(Entry.occurred_at.desc(), Entry.id.desc())
+        .options(
+            selectinload(Entry.author),
+            selectinload(Entry.attachments).selectinload(Attachment.renditions),
+        )
+    )
+    return list(db().scalars(query))
+
+
+def project_zone(project: Project, fallback: str) -> tzinfo:
+    """Return the project's time zone, or the install's default when the stored name is unknown."""
+    for name in (project.timezone, fallback):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return UTC
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is written in UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def day_heading(day: date, today: date) -> str:
+    """Name a day the way a person would: Today, Yesterday, or Monday 24 November 2025."""
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def group_by_day(entries: Iterable[Entry], zone: tzinfo, today: date) -> list[Day]:
+    """Group entries (already newest first) under the local day they happened on."""
+    days: list[Day] = []
+    for entry in entries:
+        moment = as_utc(entry.occurred_at).astimezone(zone)
+        if not days or days[-1].day != moment.date():
+            days.append(Day(moment.date(), day_heading(moment.date(), today), []))
+        days[-1].items.append(present_entry(entry, moment))
+    return days
+
+
+def present_entry(entry: Entry, moment: datetime) -> Item:
+    """Split an entry's attachments into what the page shows: photos, videos and documents."""
+    images = _of_kind(entry, Attachment.IMAGE)
+    photos = [photo for n, a in enumerate(images, 1) if (photo := present_photo(a, n, len(images)))]
+    videos = [video for video in map(present_video, _of_kind(entry, Attachment.VIDEO)) if video]
+    documents = [present_document(a) for a in _of_kind(entry, Attachment.DOCUMENT)]
+    return Item(
+        entry=entry,
+        badge=BADGES.get(entry.kind, ""),
+        author=entry.author.display_name if entry.author else "",
+        time=f"{moment:%H:%M}",
+        moment=moment,
+        photos=photos,
+        videos=videos,
+        documents=documents,
+    )
+
+
+def _of_kind(entry: Entry, kind: str) -> list[Attachment]:
+    return [a for a in entry.attachments if a.kind == kind]
+
+
+def _rendition_url(attachment: Attachment, name: str) -> str:
+    return url_for("media.rendition", attachment_key=attachment.key, name=name)
+
+
+def present_photo(attachment: Attachment, number: int, total: int) -> Photo | None:
+    """Return the thumbnail linking to the full photo, or None while no rendition exists."""
+    thumb = attachment.rendition("thumb") or attachment.rendition("web")
+    if thumb is None:
+        return None
+    target = attachment.rendition("full") or attachment.rendition("web") or thumb
+    return Photo(
+        src=_rendition_url(attachment, thumb.name),
+        href=_rendition_url(attachment, target.name),
+        width=thumb.width,
+        height=thumb.height,
+        alt=f"Photo {number} of {total}" if total > 1 else "Photo",
+    )
+
+
+def present_video(attachment: Attachment) -> Video | None:
+    """Return the playable video with its poster frame, or None while it is not transcoded."""
+    clip = attachment.rendition("video")
+    if clip is None:
+        return None
+    poster = attachment.rendition("poster")
+    return Video(
+        src=_rendition_url(attachment, clip.name),
+        content_type=clip.content_type,
+        poster=_rendition_url(attachment, poster.name) if poster else None,
+        width=clip.width or (poster.width if poster else None),
+        height=clip.height or (poster.height if poster else None),
+    )
+
+
+def present_document(attachment: Attachment) -> Document:
+    return Document(
+        href=url_for("media.download", attachment_key=attachment.key),
+        filename=attachment.filename,
+        size=human_size(attachment.size),
+        extension=file_extension(attachment.filename),
+    )
+
+
+def file_extension(filename: str) -> str:
+    """Return a short upper-case type label from the filename (PDF, DOCX), or "" if it has none."""
+    stem, dot, suffix = filename.rpartition(".")
+    return suffix.upper() if stem and dot and suffix.isalnum() and len(suffix) <= 4 else ""
+
+
+def human_size(size: int) -> str:
+    """Say a file size the way a download link does: 340 KB, 2.4 MB."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    if size < 1024**3:
+        return f"{size / 1024**2:.1f} MB".replace(".0 MB", " MB")
+    return f"{size / 1024**3:.1f} GB".replace(".0 GB", " GB")
