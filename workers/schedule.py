@@ -1,0 +1,30 @@
+"""The schedule: RQ's cron scheduler enqueues the periodic jobs onto their queues."""
+
+from __future__ import annotations
+
+import logging
+
+from redis import Redis
+from rq.cron import CronScheduler
+
+from feed.jobs import DIGESTS, redis_connection
+from feed.settings import Settings
+from workers.digests import send_due_digests
+
+DIGEST_CHECK_SECONDS = 300
+# Sending a week's digests can outlast RQ's default 180 s; an overlapping run is harmless (idempotent).
+DIGEST_JOB_TIMEOUT = 1800
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def build_cron(connection: Redis) -> CronScheduler:
+    """Register every periodic job on a cron scheduler bound to `connection`."""
+    cron = CronScheduler(connection=connection)
+    cron.register(send_due_digests, queue_name=DIGESTS, interval=DIGEST_CHECK_SECONDS, job_timeout=DIGEST_JOB_TIMEOUT)
+    return cron
+
+
+def run_scheduler(settings: Settings) -> None:
+    """Run the cron scheduler until it is stopped (blocks)."""
+    logging.basicConfig(level=logging.INFO)
+    build_cron(redis_connection(settings.redis_url or DEFAULT_REDIS_URL)).start()
