@@ -230,7 +230,10 @@ def digest_send(project_address: str | None, force: bool) -> None:
     _logging()
     settings = _settings()
     _prepare(settings)
-    results = send_digests(settings, project_address=project_address, force=force)
+    try:
+        results = send_digests(settings, project_address=project_address, force=force)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"{len(results)} digest(s) considered")
     for line in results:
         click.echo(f"  {line}")

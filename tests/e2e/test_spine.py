@@ -254,8 +254,9 @@ def test_client_sees_photos_and_video_in_a_real_browser(system, sessions, tmp_pa
         assert page.title()
         assert "Demolition done" in page.inner_text("body")
         images = page.eval_on_selector_all("img", "els => els.map(e => [e.currentSrc, e.complete, e.naturalWidth])")
-        assert len(images) >= 4  # three photos and the video's poster or thumbnail
+        assert len(images) == 3  # the three photos; the video shows its poster
         assert all(complete and width > 0 for _, complete, width in images), images
+        assert "/poster" in page.get_attribute("video", "poster")
         page.wait_for_function("document.querySelector('video') && document.querySelector('video').readyState >= 1")
         assert page.evaluate("document.querySelector('video').videoWidth") > 0
         # Readable on a phone: nothing wider than the screen.
