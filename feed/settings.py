@@ -42,17 +42,18 @@ class Settings:
     default_timezone: str = "Europe/London"
 
     def __post_init__(self) -> None:
-        # Paths left empty fall under data_dir, so one folder holds a local install.
-        data = Path(self.data_dir)
-        defaults = {
-            "data_dir": data,
-            "database_url": self.database_url or f"sqlite:///{(data / 'workfeed.db').resolve()}",
-            "media_dir": Path(self.media_dir) if str(self.media_dir) not in ("", ".") else data / "media",
-            "spool_dir": Path(self.spool_dir) if str(self.spool_dir) not in ("", ".") else data / "spool",
-            "outbox_dir": Path(self.outbox_dir) if str(self.outbox_dir) not in ("", ".") else data / "outbox",
-        }
-        for name, value in defaults.items():
-            object.__setattr__(self, name, value)
+        # Paths left empty fall under data_dir, so one folder holds a local install. All become
+        # absolute now: a relative one would mean something else to code that changes folder (Flask).
+        data = Path(self.data_dir).resolve()
+
+        def folder(value: Path, default: str) -> Path:
+            return Path(value).resolve() if str(value) not in ("", ".") else data / default
+
+        object.__setattr__(self, "data_dir", data)
+        object.__setattr__(self, "database_url", self.database_url or f"sqlite:///{data / 'workfeed.db'}")
+        object.__setattr__(self, "media_dir", folder(self.media_dir, "media"))
+        object.__setattr__(self, "spool_dir", folder(self.spool_dir, "spool"))
+        object.__setattr__(self, "outbox_dir", folder(self.outbox_dir, "outbox"))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -14,6 +14,10 @@ from pathlib import Path
 import requests
 
 
+# The folder the processes run in, as a user's install would: DATA_DIR is relative to it.
+HOME = "WORKFEED_TEST_HOME"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -36,7 +40,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
 def workfeed(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run one `workfeed` command to completion."""
     return subprocess.run(
-        [sys.executable, "-m", "workfeed", *args], env=env, capture_output=True, text=True, check=check, timeout=120
+        [sys.executable, "-m", "workfeed", *args],
+        env=env,
+        cwd=env[HOME],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
     )
 
 
@@ -49,7 +59,7 @@ def running(env: dict[str, str], *names: str, logs: Path) -> Iterator[dict[str, 
         for name in names:
             log = open(logs / f"{name}.log", "ab")
             processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "workfeed", name], env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "workfeed", name], env=env, cwd=env[HOME], stdout=log, stderr=subprocess.STDOUT
             )
         if "smtp" in processes:
             wait_for_port(int(env["GATEWAY_PORT"]), processes["smtp"])
@@ -76,7 +86,8 @@ def base_env(tmp: Path, database_url: str, redis_url: str, **extra: str) -> dict
         if not key.startswith(("DATABASE_", "REDIS_", "MEDIA_", "SPOOL_", "OUTBOUND_", "PUBLIC_", "GATEWAY_"))
     }
     env.update(
-        DATA_DIR=str(tmp / "data"),
+        DATA_DIR="data",
+        WORKFEED_TEST_HOME=str(tmp),
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         MAIL_DOMAIN="updates.example.com",
