@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from feed.mail import compose_email, render_email
 from feed.models import Attachment, Digest, Entry, Member, Project
+from feed.projects import personal_link
 from feed.settings import Settings
 from feed.storage import FileStore
 
@@ -238,10 +239,6 @@ def digest_item(entry: Entry, zone: ZoneInfo, max_images: int) -> DigestItem:
     )
 
 
-def timeline_url(settings: Settings, access_token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/c/{access_token}"
-
-
 def email_thumbnail(data: bytes, *, is_video: bool) -> bytes:
     """Crop a thumbnail to a square JPEG for the email grid; mark a video's poster with a play button."""
     with Image.open(io.BytesIO(data)) as source:
@@ -288,7 +285,7 @@ def build_digest_email(content: DigestContent, settings: Settings, store: FileSt
     embedded = embed_thumbnails(content, store, settings.mail_domain)
     context = {
         "content": content,
-        "timeline_url": timeline_url(settings, content.access_token),
+        "timeline_url": personal_link(settings.public_url, content.access_token),
         "thumbs": {ref: cid[1:-1] for ref, (cid, _data) in embedded.items()},
     }
     subject, text, html = render_email("digest", context, settings)

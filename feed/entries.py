@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feed.media import ProcessedMedia, process_media
-from feed.models import Attachment, Entry, Inbound, Member, Rendition
+from feed.models import Attachment, Entry, Inbound, Member, Rendition, utcnow
 from feed.parsing import ParsedAttachment, ParsedEmail
+from feed.projects import lock_project
 from feed.storage import FileStore
 
 # A phone's clock can be wrong; a Date this far from our own receipt time is not believed.
@@ -56,9 +57,12 @@ def create_entry(
     session: Session, parsed: ParsedEmail, inbound: Inbound, stored: list[StoredAttachment], *, kind: str | None = None
 ) -> Entry:
     """Add the entry and its attachments for `inbound`; the caller commits."""
+    lock_project(session, inbound.project_id)
     author = session.scalar(
         select(Member).where(Member.project_id == inbound.project_id, Member.email == inbound.mail_from.lower())
     )
+    if author is not None and not author.name and parsed.from_address == author.email and parsed.from_name:
+        author.name = parsed.from_name  # "Dan Mercer" reads better on the timeline than an address
     entry = Entry(
         project_id=inbound.project_id,
         inbound_id=inbound.id,
@@ -69,6 +73,7 @@ def create_entry(
         quoted=parsed.quoted,
         notes="\n".join(item.media.note for item in stored if item.media.note),
         occurred_at=occurred_at(parsed, inbound.received_at),
+        posted_at=utcnow(),
     )
     for position, item in enumerate(stored):
         media = item.media

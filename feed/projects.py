@@ -88,5 +88,16 @@ def staff_member(session: Session, project_id: int, email: str) -> Member | None
     )
 
 
-def personal_link(settings_public_url: str, member: Member) -> str:
-    return f"{settings_public_url.rstrip('/')}/c/{member.access_token}"
+def lock_project(session: Session, project_id: int) -> None:
+    """Hold the project's row until commit, so posting and digest cut-offs take turns.
+
+    A digest covers what is posted up to its cut-off; an entry stamped before the cut-off but
+    committed after it would be in no digest. Posting stamps its time only once it holds this lock,
+    and a digest takes the lock before it reads (SQLite serialises writers by itself).
+    """
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+
+
+def personal_link(public_url: str, access_token: str) -> str:
+    """The link that lets a member in without a password (what clients get in every email)."""
+    return f"{public_url.rstrip('/')}/c/{access_token}"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,12 +10,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from feed.db import make_engine, make_sessionmaker, transaction
+from feed.db import transaction
 from feed.digests import build_digest_email, digest_content, due_period
-from feed.mail import Mailer, MailNotSent, make_mailer, send_email, stamp_message
+from feed.mail import MailNotSent, send_email, stamp_message
 from feed.models import Digest, Member, Project, utcnow
+from feed.projects import lock_project
 from feed.settings import Settings
-from feed.storage import FileStore, LocalFileStore
+from workers.runtime import Runtime, opened_runtime
 
 log = logging.getLogger(__name__)
 
@@ -51,35 +50,26 @@ class DigestResult:
         return f"{text}: {self.detail}" if self.detail else text
 
 
-@dataclass(frozen=True)
-class DigestServices:
-    """What sending needs besides ids: settings, sessions, media and the mailer."""
-
-    settings: Settings
-    sessions: sessionmaker[Session]
-    store: FileStore
-    mailer: Mailer
-
-
 def bounce_address(digest_id: int, settings: Settings) -> str:
     """Name the envelope sender so a bounce tells us which digest it belongs to."""
     return f"bounces+digest-{digest_id}@{settings.mail_domain}"
 
 
-def deliver_digest(services: DigestServices, member_id: int, period: str, now: datetime) -> DigestResult:
+def deliver_digest(runtime: Runtime, member_id: int, period: str, now: datetime) -> DigestResult:
     """Record the member's digest for `period`, commit, then send it; do nothing if it was recorded before."""
-    settings = services.settings
+    settings = runtime.settings
     try:
-        with transaction(services.sessions) as session:
+        with transaction(runtime.sessions) as session:
             if digest_exists(session, member_id, period):
                 return DigestResult(member_id, period, ALREADY_RECORDED)
             member = session.get(Member, member_id)
             if member is None or member.role != Member.CLIENT:
                 return DigestResult(member_id, period, NOT_A_CLIENT)
+            lock_project(session, member.project_id)
             content = digest_content(session, member, now)
             if content is None:
                 return DigestResult(member_id, period, NOTHING_NEW)
-            message = stamp_message(build_digest_email(content, settings, services.store), settings)
+            message = stamp_message(build_digest_email(content, settings, runtime.store), settings)
             digest = Digest(
                 member_id=member_id,
                 period=period,
@@ -92,20 +82,20 @@ def deliver_digest(services: DigestServices, member_id: int, period: str, now: d
             digest_id, recipient = digest.id, member.email
     except IntegrityError:
         # Another worker recorded the same (member, period) first; it sends, we do not.
-        with transaction(services.sessions) as session:
+        with transaction(runtime.sessions) as session:
             if digest_exists(session, member_id, period):
                 return DigestResult(member_id, period, ALREADY_RECORDED)
         raise
     # Recorded and committed before sending: a retry finds the row and never sends twice.
     try:
         envelope_from = bounce_address(digest_id, settings)
-        send_email(services.mailer, message, settings, envelope_from=envelope_from, recipients=[recipient])
+        send_email(runtime.mailer, message, settings, envelope_from=envelope_from, recipients=[recipient])
     except MailNotSent:
         # Certainly not handed over: forget the record so the next run of the schedule tries again.
-        with transaction(services.sessions) as session:
+        with transaction(runtime.sessions) as session:
             session.execute(delete(Digest).where(Digest.id == digest_id, Digest.sent_at.is_(None)))
         raise
-    with transaction(services.sessions) as session:
+    with transaction(runtime.sessions) as session:
         session.execute(update(Digest).where(Digest.id == digest_id).values(sent_at=utcnow()))
     log.info("sent digest %s (%s entries) to member %s for %s", digest_id, content.count, member_id, period)
     return DigestResult(member_id, period, SENT, digest_id, content.count)
@@ -144,15 +134,15 @@ def planned_digests(
 
 
 def deliver_planned(
-    services: DigestServices, now: datetime, *, project_address: str | None = None, force: bool = False
+    runtime: Runtime, now: datetime, *, project_address: str | None = None, force: bool = False
 ) -> list[DigestResult]:
     """Send every planned digest; one client's failure is reported and never stops the others."""
-    with transaction(services.sessions) as session:
+    with transaction(runtime.sessions) as session:
         plan = planned_digests(session, now, project_address=project_address, force=force)
     results: list[DigestResult] = []
     for member_id, period in plan:
         try:
-            results.append(deliver_digest(services, member_id, period, now))
+            results.append(deliver_digest(runtime, member_id, period, now))
         except MailNotSent as exc:
             log.warning("digest for member %s, %s not sent: %s", member_id, period, exc)
             results.append(DigestResult(member_id, period, NOT_SENT, detail=str(exc)))
@@ -162,33 +152,18 @@ def deliver_planned(
     return results
 
 
-@contextmanager
-def digest_services(settings: Settings) -> Iterator[DigestServices]:
-    """Open what one job or command needs, and close its database connections afterwards."""
-    engine = make_engine(settings.database_url)
-    try:
-        yield DigestServices(
-            settings=settings,
-            sessions=make_sessionmaker(engine),
-            store=LocalFileStore(settings.media_dir),
-            mailer=make_mailer(settings),
-        )
-    finally:
-        engine.dispose()
-
-
 def send_digests(
     settings: Settings, *, project_address: str | None = None, force: bool = False, now: datetime | None = None
 ) -> list[DigestResult]:
     """Send the digests due now (or, forced, to every client now), optionally for one project; for the CLI."""
-    with digest_services(settings) as services:
-        return deliver_planned(services, now or utcnow(), project_address=project_address, force=force)
+    with opened_runtime(settings) as runtime:
+        return deliver_planned(runtime, now or utcnow(), project_address=project_address, force=force)
 
 
 def send_digest(member_id: int, period: str) -> str:
     """Job: send one client's digest for one period, at most once."""
-    with digest_services(Settings.from_env()) as services:
-        return str(deliver_digest(services, member_id, period, utcnow()))
+    with opened_runtime() as runtime:
+        return str(deliver_digest(runtime, member_id, period, utcnow()))
 
 
 def send_due_digests(now_iso: str | None = None) -> int:

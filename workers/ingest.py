@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from redis import Redis
+from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,7 +16,7 @@ from feed.entries import create_entry, store_attachments
 from feed.jobs import enqueue_ingest, is_pending
 from feed.models import Inbound, utcnow
 from feed.parsing import ParsedEmail, kind_from_tag, parse_email
-from workers.runtime import Runtime, current_runtime
+from workers.runtime import Runtime, opened_runtime
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,8 @@ MAX_ATTEMPTS = 4
 
 def ingest_message(inbound_id: int) -> str:
     """RQ job: post inbound message `inbound_id`; running it twice posts once."""
-    return ingest(current_runtime(), inbound_id)
+    with opened_runtime() as runtime:
+        return ingest(runtime, inbound_id)
 
 
 def ingest(runtime: Runtime, inbound_id: int) -> str:
@@ -80,10 +83,22 @@ def _finish(runtime: Runtime, inbound_id: int, status: str, reason: str) -> str:
     return f"{status}: {reason}"
 
 
-def requeue_pending(runtime: Runtime, connection: Redis) -> int:
+def requeue_lost() -> int:
+    """Job (periodic): queue again the waiting messages whose job is gone; return how many."""
+    job = get_current_job()
+    assert job is not None, "requeue_lost runs as an RQ job"
+    with opened_runtime() as runtime:
+        # A message accepted this minute may still be on its way into the queue.
+        return requeue_pending(runtime, job.connection, received_before=utcnow() - timedelta(minutes=1))
+
+
+def requeue_pending(runtime: Runtime, connection: Redis, received_before: datetime | None = None) -> int:
     """Queue again every waiting message whose job is gone (Redis restarted, worker killed); return how many."""
+    query = select(Inbound.id).where(Inbound.status == Inbound.QUEUED)
+    if received_before is not None:
+        query = query.where(Inbound.received_at < received_before)
     with runtime.sessions() as db:
-        waiting = db.scalars(select(Inbound.id).where(Inbound.status == Inbound.QUEUED)).all()
+        waiting = db.scalars(query).all()
     lost = [inbound_id for inbound_id in waiting if not is_pending(connection, inbound_id)]
     for inbound_id in lost:
         enqueue_ingest(connection, inbound_id)

@@ -9,7 +9,7 @@ from rq import Queue, Worker
 from feed.jobs import DIGESTS, INGEST, redis_connection
 from feed.settings import Settings
 from workers.ingest import requeue_pending
-from workers.runtime import Runtime
+from workers.runtime import opened_runtime
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings, *, burst: bool = False) -> None:
     """Queue again what a crash left behind, then work the ingest and digest queues."""
     connection = redis_connection(settings.redis_url)
-    runtime = Runtime.build(settings)
-    found = requeue_pending(runtime, connection)
-    runtime.sessions.kw["bind"].dispose()  # no pooled connections may cross the work horse's fork
+    # Closed before working: no pooled database connection may cross the work horse's fork.
+    with opened_runtime(settings) as runtime:
+        found = requeue_pending(runtime, connection)
     if found:
         log.info("queued %d waiting messages again", found)
     queues = [Queue(name, connection=connection) for name in (INGEST, DIGESTS)]

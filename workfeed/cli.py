@@ -23,6 +23,9 @@ def _settings() -> Settings:
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Every SMTP connection and every migration check would otherwise fill the log.
+    for chatty in ("mail.log", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _prepare(settings: Settings) -> None:
@@ -177,7 +180,7 @@ def project_create(
             )
             email = f"{created.address}@{settings.mail_domain}"
             clients = [
-                {"email": m.email, "name": m.name, "link": personal_link(settings.public_url, m)}
+                {"email": m.email, "name": m.name, "link": personal_link(settings.public_url, m.access_token)}
                 for m in created.members
                 if m.role == m.CLIENT
             ]
@@ -197,10 +200,7 @@ def project_create(
 @click.option("--from", "sender", help="Envelope sender (default: the From of each file).")
 def send(files: tuple[str, ...], to: str | None, sender: str | None) -> None:
     """Send .eml files (or, with none, a made-up update with a photo) to the local SMTP gateway."""
-    from email.parser import BytesHeaderParser
-    from email.utils import parseaddr
-
-    from workfeed.sending import demo_update, send_raw
+    from workfeed.sending import demo_update, recipient_of, send_raw
 
     settings = _settings()
     if not files:
@@ -210,7 +210,7 @@ def send(files: tuple[str, ...], to: str | None, sender: str | None) -> None:
     else:
         messages = [(name, open(name, "rb").read()) for name in files]
     for name, raw in messages:
-        recipient = to or parseaddr(BytesHeaderParser().parsebytes(raw).get("To", ""))[1]
+        recipient = to or recipient_of(raw)
         answer = send_raw(settings.gateway_host, settings.gateway_port, raw, recipient, sender)
         click.echo(f"{name} -> {recipient}: {answer}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import smtplib
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid, parseaddr
 
 from PIL import Image, ImageDraw
@@ -35,19 +36,24 @@ def with_crlf(raw: bytes) -> bytes:
 
 
 def envelope_from(raw: bytes) -> str:
-    from email.parser import BytesHeaderParser
+    """The sender a mail server would give: the From address, or the null sender for a delivery report."""
+    headers = BytesHeaderParser().parsebytes(raw)
+    if headers.get_content_type() == "multipart/report":
+        return ""
+    return parseaddr(headers.get("From", ""))[1]
 
-    return parseaddr(BytesHeaderParser().parsebytes(raw).get("From", ""))[1]
+
+def recipient_of(raw: bytes) -> str:
+    return parseaddr(BytesHeaderParser().parsebytes(raw).get("To", ""))[1]
 
 
 def send_raw(host: str, port: int, raw: bytes, to: str, sender: str | None = None) -> str:
-    """Send over SMTP and return the gateway's answer (refusals included, as text)."""
+    """Send over SMTP and return the gateway's answer, whether it accepted or refused."""
     with smtplib.SMTP(host, port, timeout=60) as client:
-        try:
-            client.sendmail(sender if sender is not None else envelope_from(raw), [to], with_crlf(raw))
-        except smtplib.SMTPRecipientsRefused as refused:
-            return " ".join(f"{code} {reply.decode(errors='replace')}" for code, reply in refused.recipients.values())
-        except smtplib.SMTPResponseException as refused:
-            return f"{refused.smtp_code} {refused.smtp_error.decode(errors='replace')}"
-        code, reply = client.noop()
-        return "accepted" if code == 250 else f"{code} {reply.decode(errors='replace')}"
+        client.ehlo()
+        code, reply = client.mail(sender if sender is not None else envelope_from(raw))
+        if code < 400:
+            code, reply = client.rcpt(to)
+        if code < 400:
+            code, reply = client.data(with_crlf(raw))
+        return f"{code} {reply.decode(errors='replace')}"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from feed.models import Attachment, Entry, Inbound, Project
 from tests.conftest import sample
 from tests.processes import base_env, portal_session, running, workfeed
-from workfeed.sending import with_crlf
+from workfeed.sending import envelope_from, with_crlf
 
 PROJECT = "holloway-kitchen@updates.example.com"
 POSTED = [
@@ -36,16 +36,9 @@ EXIF_ORIENTATION = 0x0112
 EXIF_GPS_IFD = 0x8825
 
 
-def envelope_sender(raw: bytes) -> str:
-    parsed = message_from_bytes(raw, policy=policy.default)
-    if "delivery-status" in parsed.get("Content-Type", ""):
-        return ""  # bounces come from the null sender
-    return parsed["From"].addresses[0].addr_spec
-
-
 def smtp_send(env: dict[str, str], raw: bytes, to: str = PROJECT) -> dict:
     with smtplib.SMTP("127.0.0.1", int(env["GATEWAY_PORT"]), timeout=30) as client:
-        return client.sendmail(envelope_sender(raw), [to], with_crlf(raw))
+        return client.sendmail(envelope_from(raw), [to], with_crlf(raw))
 
 
 def wait_until_processed(sessions, count: int, timeout: float = 120) -> list[Inbound]:

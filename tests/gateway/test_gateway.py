@@ -17,7 +17,7 @@ from feed.projects import Person, create_project
 from feed.spool import Spool
 from gateway.server import build_gateway
 from tests.processes import free_port
-from workfeed.sending import with_crlf
+from workfeed.sending import send_raw, with_crlf
 
 STAFF = "dan.mercer@buildco.example"
 CLIENT = "jane.holloway@mailbox.example"
@@ -176,3 +176,11 @@ def test_internal_failure_is_temporary_never_a_refusal(settings, redis_url, proj
         assert inbound_rows(sessions) == []
     finally:
         controller.stop()
+
+
+def test_send_command_reports_the_gateways_answer(gateway, sessions):
+    accepted = send_raw(gateway.gateway_host, gateway.gateway_port, message().as_bytes(), PROJECT)
+    [row] = inbound_rows(sessions)
+    assert accepted == f"250 2.0.0 Thanks, your update is received (ref {row.key})"
+    refused = send_raw(gateway.gateway_host, gateway.gateway_port, message().as_bytes(), "nobody@updates.example.com")
+    assert refused.startswith("550 5.1.1 No project uses the address nobody@updates.example.com")

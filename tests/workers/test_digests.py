@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -10,23 +12,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from feed.jobs import DIGESTS as DIGESTS_QUEUE
 from feed.mail import SmtpMailer
 from feed.models import Attachment, Digest, Entry, Member, Project, Rendition
+from feed.spool import Spool
 from workers.digests import (
     ALREADY_RECORDED,
     NOT_SENT,
     NOTHING_NEW,
     SENT,
-    DigestServices,
     deliver_digest,
     deliver_planned,
     send_digests,
 )
+from workers.runtime import Runtime
 from workers.schedule import build_cron
 
 # Friday 4 December 2026; London is on UTC in winter.
@@ -81,8 +83,15 @@ def add_entry(session, store, project, title, *, posted_at, photos=0, videos=0, 
 
 
 @pytest.fixture
-def services(settings, sessions, store, mail_sink) -> DigestServices:
-    return DigestServices(settings=settings, sessions=sessions, store=store, mailer=SmtpMailer(mail_sink.url))
+def services(settings, engine, sessions, store, mail_sink) -> Runtime:
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=store,
+        spool=Spool(settings.spool_dir),
+        mailer=SmtpMailer(mail_sink.url),
+    )
 
 
 @pytest.fixture
@@ -260,7 +269,7 @@ def test_digest_is_recorded_and_committed_before_it_is_sent(services, holloway, 
                 seen_at_send.extend(session.execute(select(Digest.message_id, Digest.sent_at)).all())
             services.mailer.send(message, envelope_from=envelope_from, recipients=recipients)
 
-    watched = DigestServices(services.settings, services.sessions, services.store, WatchingMailer())
+    watched = dataclasses.replace(services, mailer=WatchingMailer())
     deliver_digest(watched, holloway["client"], "week-2026-12-04", FRIDAY_1601)
 
     assert seen_at_send == [(mail_sink.messages[0].message["Message-ID"], None)]
@@ -364,15 +373,9 @@ def test_titles_are_escaped_in_html_only(services, sessions, store, mail_sink):
 
 
 @pytest.fixture
-def redis_connection():
-    connection = Redis.from_url("redis://127.0.0.1:6379/15")
-    try:
-        connection.ping()
-    except RedisConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    Queue(DIGESTS_QUEUE, connection=connection).empty()
+def redis_connection(redis_url):
+    connection = Redis.from_url(redis_url)
     yield connection
-    Queue(DIGESTS_QUEUE, connection=connection).empty()
     connection.close()
 
 
@@ -401,11 +404,11 @@ def test_schedule_enqueues_due_digests_that_a_worker_sends(redis_connection, job
         quiet = add_project(session, name="Quiet Loft", address="quiet", **today)
         add_member(session, quiet, "nobody-new@client.example")
     cron = build_cron(redis_connection)
-    [cron_job] = cron.get_jobs()
-    assert (cron_job.func_name, cron_job.queue_name, cron_job.interval) == (
-        "workers.digests.send_due_digests", "digests", 300)
+    schedule = {job.func_name: (job.queue_name, job.interval) for job in cron.get_jobs()}
+    assert schedule["workers.digests.send_due_digests"] == ("digests", 300)
 
-    [enqueued] = cron.enqueue_jobs()
+    enqueued = cron.enqueue_jobs()
+    assert {job.func_name for job in enqueued} == set(schedule)
     queue = Queue(DIGESTS_QUEUE, connection=redis_connection)
     [job] = queue.get_jobs()
     SimpleWorker([queue], connection=redis_connection).work(burst=True)

@@ -1,0 +1,177 @@
+"""The ingest job on real mail bytes, a real database, real media and a real Redis."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pytest
+from PIL import Image
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import func, select
+
+from feed.db import transaction
+from feed.jobs import INGEST, enqueue_ingest
+from feed.mail import OutboxMailer
+from feed.models import Entry, Inbound, Member, utcnow
+from feed.projects import Person, create_project
+from feed.spool import Spool
+from tests.conftest import sample
+from workers.ingest import MAX_ATTEMPTS, ingest, requeue_pending
+from workers.runtime import Runtime
+
+STAFF = "dan.mercer@buildco.example"
+ADDRESS = "holloway-kitchen@updates.example.com"
+
+
+@pytest.fixture
+def runtime(settings, engine, sessions, store) -> Runtime:
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=store,
+        spool=Spool(settings.spool_dir),
+        mailer=OutboxMailer(settings.outbox_dir),
+    )
+
+
+@pytest.fixture
+def project_id(sessions) -> int:
+    with transaction(sessions) as db:
+        project = create_project(
+            db, "Holloway Kitchen", owner=Person(STAFF), clients=[Person("jane@mailbox.example", "Jane")]
+        )
+        return project.id
+
+
+def photo(shade: int = 0) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 120, shade)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def update_email(subject: str = "Tiling started", *, photos: int = 1, **headers: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = f"Dan Mercer <{STAFF}>"
+    mail["To"] = ADDRESS
+    mail["Subject"] = subject
+    mail["Message-ID"] = "<tiling-1@buildco.example>"
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content("First row of tiles is up.\n\nSent from my iPhone\n")
+    for n in range(photos):
+        mail.add_attachment(photo(shade=40 * n), maintype="image", subtype="jpeg", filename=f"IMG_{n}.JPG")
+    return mail.as_bytes()
+
+
+def accept(runtime: Runtime, raw: bytes, project_id: int | None, *, rcpt: str = ADDRESS, mail_from: str = STAFF) -> int:
+    """Do what the gateway does before it says 250."""
+    name = runtime.spool.write(raw)
+    with transaction(runtime.sessions) as db:
+        row = Inbound(
+            project_id=project_id, spool_name=name, sha256="0" * 64, size=len(raw), mail_from=mail_from, rcpt_to=rcpt
+        )
+        db.add(row)
+        db.flush()
+        return row.id
+
+
+def inbound(runtime: Runtime, inbound_id: int) -> Inbound:
+    with runtime.sessions() as db:
+        return db.get(Inbound, inbound_id)
+
+
+def entries(runtime: Runtime) -> list[Entry]:
+    with runtime.sessions() as db:
+        return list(db.scalars(select(Entry)))
+
+
+def test_ingest_posts_the_note_and_photos(runtime, project_id, store):
+    inbound_id = accept(runtime, update_email(photos=2), project_id)
+    assert ingest(runtime, inbound_id).startswith("posted")
+    [entry] = entries(runtime)
+    with runtime.sessions() as db:
+        entry = db.get(Entry, entry.id)
+        assert (entry.title, entry.kind, entry.project_id) == ("Tiling started", "update", project_id)
+        assert entry.body == "First row of tiles is up."
+        assert entry.author.email == STAFF
+        assert [a.kind for a in entry.attachments] == ["image", "image"]
+        for attachment in entry.attachments:
+            assert store.exists(attachment.sha256)
+            assert {r.name for r in attachment.renditions} == {"full", "web", "thumb"}
+            assert all(store.exists(r.sha256) for r in attachment.renditions)
+    assert inbound(runtime, inbound_id).status == Inbound.POSTED
+
+
+def test_ingest_twice_posts_once(runtime, project_id):
+    inbound_id = accept(runtime, update_email(), project_id)
+    ingest(runtime, inbound_id)
+    assert ingest(runtime, inbound_id) == "already posted"
+    assert len(entries(runtime)) == 1
+
+
+def test_staff_without_a_name_get_the_one_from_their_email(runtime, project_id):
+    ingest(runtime, accept(runtime, update_email(), project_id))
+    with runtime.sessions() as db:
+        assert db.scalar(select(Member.name).where(Member.email == STAFF)) == "Dan Mercer"
+
+
+def test_plus_address_sets_the_kind(runtime, project_id):
+    rcpt = "holloway-kitchen+decision@updates.example.com"
+    ingest(runtime, accept(runtime, update_email("Splashback colour"), project_id, rcpt=rcpt))
+    [entry] = entries(runtime)
+    assert (entry.kind, entry.title) == ("decision", "Splashback colour")
+
+
+def test_auto_reply_is_recorded_and_never_posted(runtime, project_id):
+    raw = update_email("Automatic reply: away", photos=0, Auto_Submitted="auto-replied")
+    inbound_id = accept(runtime, raw, project_id, mail_from="jane@mailbox.example")
+    ingest(runtime, inbound_id)
+    row = inbound(runtime, inbound_id)
+    assert row.status == Inbound.AUTOMATED and "auto-repl" in row.reason
+    assert entries(runtime) == []
+
+
+def test_bounce_notes_the_address_that_failed(runtime):
+    raw = sample("10-bounce-dsn.eml")
+    inbound_id = accept(runtime, raw, None, rcpt="bounces+digest-7@updates.example.com", mail_from="")
+    ingest(runtime, inbound_id)
+    row = inbound(runtime, inbound_id)
+    assert row.status == Inbound.AUTOMATED
+    assert "old.address@mailbox.example" in row.reason
+    assert entries(runtime) == []
+
+
+def test_a_message_that_keeps_failing_is_set_aside_with_its_reason(runtime, project_id):
+    inbound_id = accept(runtime, update_email(), project_id)
+    (runtime.spool.new / inbound(runtime, inbound_id).spool_name).unlink()
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(FileNotFoundError):
+            ingest(runtime, inbound_id)  # raised so RQ retries it
+        assert inbound(runtime, inbound_id).status == Inbound.QUEUED
+    assert ingest(runtime, inbound_id).startswith("failed")
+    row = inbound(runtime, inbound_id)
+    assert (row.status, row.attempts) == (Inbound.FAILED, MAX_ATTEMPTS)
+    assert "FileNotFoundError" in row.reason
+
+
+def test_a_message_whose_job_was_lost_is_queued_again_and_posted(runtime, project_id, redis_url, monkeypatch):
+    connection = Redis.from_url(redis_url)
+    lost = accept(runtime, update_email(), project_id)  # recorded, but its job never reached Redis
+    queued = accept(runtime, update_email("Grouting"), project_id)
+    enqueue_ingest(connection, queued)
+    assert requeue_pending(runtime, connection, received_before=utcnow() - timedelta(minutes=1)) == 0
+    assert requeue_pending(runtime, connection) == 1  # the one still queued is left alone
+    assert Queue(INGEST, connection=connection).job_ids == [f"ingest-{queued}", f"ingest-{lost}"]
+
+    for name, value in {
+        "DATA_DIR": runtime.settings.data_dir,
+        "DATABASE_URL": runtime.settings.database_url,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    SimpleWorker([Queue(INGEST, connection=connection)], connection=connection).work(burst=True)
+    with runtime.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Entry)) == 2
