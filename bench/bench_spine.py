@@ -60,8 +60,17 @@ def main() -> None:
         try:
             with running(env, "smtp", "web", "worker", logs=tmp / "logs"):
                 created = json.loads(
-                    workfeed(env, "project", "create", "Holloway Kitchen", "--owner", STAFF,
-                             "--client", "Jane <jane@example.com>", "--json").stdout
+                    workfeed(
+                        env,
+                        "project",
+                        "create",
+                        "Holloway Kitchen",
+                        "--owner",
+                        STAFF,
+                        "--client",
+                        "Jane <jane@example.com>",
+                        "--json",
+                    ).stdout
                 )
                 to = created["address"]
                 raw = args.sample.read_bytes() if args.sample.is_file() else demo_update(STAFF, to)
@@ -83,9 +92,15 @@ def main() -> None:
         finally:
             redis_process.terminate()
     base, total = statistics.median(bare), statistics.median(posted)
-    print(f"sample: {args.sample.name if args.sample.is_file() else 'made-up update'} ({len(raw)} bytes), {args.rounds} rounds")
+    print(
+        f"sample: {args.sample.name if args.sample.is_file() else 'made-up update'} ({len(raw)} bytes), "
+        f"{args.rounds} rounds"
+    )
     print(f"baseline  bare SMTP delivery to a sink: median {base * 1000:.1f} ms")
-    print(f"workfeed  SMTP send to visible on the client's timeline: median {total * 1000:.1f} ms (max {max(posted) * 1000:.1f} ms)")
+    print(
+        f"workfeed  SMTP send to visible on the client's timeline: median {total * 1000:.1f} ms "
+        f"(max {max(posted) * 1000:.1f} ms)"
+    )
     print(f"ratio     {total / base:.1f}x the bare delivery")
 
 

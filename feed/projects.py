@@ -67,7 +67,11 @@ def create_project(
         raise ProjectError(f"the address {local!r} is already used by another project")
     project = Project(name=name, address=local, timezone=timezone)
     seen: set[str] = set()
-    for person, role in [(owner, Member.OWNER), *[(p, Member.STAFF) for p in staff], *[(p, Member.CLIENT) for p in clients]]:
+    for person, role in [
+        (owner, Member.OWNER),
+        *[(p, Member.STAFF) for p in staff],
+        *[(p, Member.CLIENT) for p in clients],
+    ]:
         if person.email in seen:
             continue
         seen.add(person.email)

@@ -7,7 +7,8 @@ import logging
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from aiosmtpd.smtp import SMTP, Envelope, Session as SMTPSession
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SMTPSession
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 

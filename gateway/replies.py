@@ -10,7 +10,6 @@ REJECT_NOT_STAFF = (
     " Send it from the address you use for work, or ask the project owner to add you."
 )
 REJECT_TOO_BIG = (
-    "552 5.3.4 This email is bigger than the {megabytes} MB we accept."
-    " Send the photos and videos over several emails."
+    "552 5.3.4 This email is bigger than the {megabytes} MB we accept. Send the photos and videos over several emails."
 )
 TRY_AGAIN_LATER = "451 4.3.0 We could not save your email just now; your mail app will send it again shortly."

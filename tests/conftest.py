@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from feed.db import make_sessionmaker, make_engine, migrate, normalise_url
+from feed.db import make_engine, make_sessionmaker, migrate, normalise_url
 from feed.settings import Settings
 from feed.storage import LocalFileStore
 from workfeed.localredis import start_local_redis

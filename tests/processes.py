@@ -13,7 +13,6 @@ from pathlib import Path
 
 import requests
 
-
 # The folder the processes run in, as a user's install would: DATA_DIR is relative to it.
 HOME = "WORKFEED_TEST_HOME"
 

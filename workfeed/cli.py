@@ -40,7 +40,7 @@ def main() -> None:
 
 @main.command()
 def run() -> None:
-    """Run everything locally: Redis (if REDIS_URL is unset), the SMTP gateway, the web portal, a worker, the scheduler."""
+    """Run everything locally: Redis (unless REDIS_URL is set), SMTP gateway, web portal, worker, scheduler."""
     _logging()
     settings = _settings()
     _prepare(settings)
@@ -54,7 +54,11 @@ def run() -> None:
     command = [sys.executable, "-m", "workfeed"]
     for name in ("smtp", "web", "worker", "scheduler"):
         children.append(subprocess.Popen([*command, name], env=env))
-    outbox = "" if settings.outbound_smtp_url else f"\n  Outgoing mail is not sent: it is written to {settings.outbox_dir.resolve()}"
+    outbox = (
+        ""
+        if settings.outbound_smtp_url
+        else f"\n  Outgoing mail is not sent: it is written to {settings.outbox_dir.resolve()}"
+    )
     click.echo(
         f"""
 workfeed is running.
@@ -162,7 +166,13 @@ def project() -> None:
 @click.option("--timezone", default=None, help="The project's time zone (default: DEFAULT_TIMEZONE or Europe/London).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def project_create(
-    name: str, address: str | None, owner: str, staff: tuple[str, ...], client: tuple[str, ...], timezone: str | None, as_json: bool
+    name: str,
+    address: str | None,
+    owner: str,
+    staff: tuple[str, ...],
+    client: tuple[str, ...],
+    timezone: str | None,
+    as_json: bool,
 ) -> None:
     """Create a project; print its email address and each client's personal link."""
     settings = _settings()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import redis
 
-
 # A unix socket path longer than this does not fit in sockaddr_un on Linux (108 bytes with the NUL).
 MAX_SOCKET_PATH = 100
 
@@ -35,13 +34,20 @@ def start_local_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
         [
             redis_server_executable(),
-            "--port", "0",
-            "--unixsocket", str(socket),
-            "--unixsocketperm", "700",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(folder.resolve()),
-            "--logfile", str((folder / "redis.log").resolve()),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder.resolve()),
+            "--logfile",
+            str((folder / "redis.log").resolve()),
         ],
         stdin=subprocess.DEVNULL,
     )

@@ -25,7 +25,9 @@ def demo_update(sender: str, to: str) -> bytes:
     message["Subject"] = "Base units fitted"
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid()
-    message.set_content("All base units are in and level.\nNext: worktop templating on Thursday.\n\nSent from my iPhone\n")
+    message.set_content(
+        "All base units are in and level.\nNext: worktop templating on Thursday.\n\nSent from my iPhone\n"
+    )
     message.add_attachment(buffer.getvalue(), maintype="image", subtype="jpeg", filename="IMG_0001.JPG")
     return message.as_bytes()
 

@@ -95,13 +95,18 @@ def test_samples_become_a_private_timeline_and_a_digest(system, sessions, mail_s
     holloway = create_project(
         env,
         "Holloway Kitchen",
-        "--owner", "dan.mercer@buildco.example",
-        "--staff", "priya@buildco.example",
-        "--client", "Jane Holloway <jane.holloway@mailbox.example>",
+        "--owner",
+        "dan.mercer@buildco.example",
+        "--staff",
+        "priya@buildco.example",
+        "--client",
+        "Jane Holloway <jane.holloway@mailbox.example>",
     )
     assert holloway["address"] == PROJECT
     [jane] = holloway["clients"]
-    other = create_project(env, "Other House", "--owner", "olga@buildco.example", "--client", "Bob <bob@mailbox.example>")
+    other = create_project(
+        env, "Other House", "--owner", "olga@buildco.example", "--client", "Bob <bob@mailbox.example>"
+    )
 
     for name in POSTED + AUTOMATED:
         assert smtp_send(env, sample(name)) == {}, name
@@ -236,7 +241,12 @@ def test_client_sees_photos_and_video_in_a_real_browser(system, sessions, tmp_pa
 
     env = system
     holloway = create_project(
-        env, "Holloway Kitchen", "--owner", "dan.mercer@buildco.example", "--client", "Jane <jane.holloway@mailbox.example>"
+        env,
+        "Holloway Kitchen",
+        "--owner",
+        "dan.mercer@buildco.example",
+        "--client",
+        "Jane <jane.holloway@mailbox.example>",
     )
     for name in (POSTED[0], POSTED[5]):
         smtp_send(env, sample(name))

@@ -209,7 +209,10 @@ def test_sample_bounce():
 
 @pytest.mark.parametrize("name", ["01-iphone-three-photos-exif-rotated.eml", "04-outlook-html-only-decision.eml"])
 def test_samples_from_staff_are_not_automated(name):
-    assert automated_reason(BytesHeaderParser(policy=compat32).parsebytes(sample(name)), "dan.mercer@buildco.example") is None
+    assert (
+        automated_reason(BytesHeaderParser(policy=compat32).parsebytes(sample(name)), "dan.mercer@buildco.example")
+        is None
+    )
 
 
 def sisimai(pattern: str) -> list:
@@ -230,7 +233,9 @@ def test_every_rfc3834_auto_reply_in_the_corpus_is_recognised():
 def test_every_rfc3464_bounce_in_the_corpus_is_recognised_from_headers_alone():
     files = sisimai("*/rfc3464-*.eml")
 
-    missed = [path.name for path in files if automated_reason(BytesHeaderParser().parsebytes(path.read_bytes())) is None]
+    missed = [
+        path.name for path in files if automated_reason(BytesHeaderParser().parsebytes(path.read_bytes())) is None
+    ]
 
     assert len(files) >= 8
     assert missed == []

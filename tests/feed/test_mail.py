@@ -34,8 +34,11 @@ def message(settings):
 
 def test_send_email_stamps_our_headers(settings, message, mail_sink):
     message_id = send_email(
-        SmtpMailer(mail_sink.url), message, settings,
-        envelope_from="bounces@updates.example.com", recipients=["sarah@client.example"],
+        SmtpMailer(mail_sink.url),
+        message,
+        settings,
+        envelope_from="bounces@updates.example.com",
+        recipients=["sarah@client.example"],
     )
 
     [mail] = mail_sink.messages
@@ -57,8 +60,11 @@ def test_send_email_keeps_a_given_sender_and_message_id(settings, mail_sink):
     message["Auto-Submitted"] = "no"
 
     send_email(
-        SmtpMailer(mail_sink.url), message, settings,
-        envelope_from="b@updates.example.com", recipients=["sarah@client.example"],
+        SmtpMailer(mail_sink.url),
+        message,
+        settings,
+        envelope_from="b@updates.example.com",
+        recipients=["sarah@client.example"],
     )
 
     received = mail_sink.messages[0].message
@@ -88,9 +94,26 @@ def test_smtp_mailer_upgrades_with_starttls(tmp_path, message):
         pytest.skip("openssl is needed to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
@@ -151,8 +174,11 @@ def test_outbox_mailer_writes_a_readable_eml(settings, message):
     outbox = OutboxMailer(settings.outbox_dir)
 
     send_email(
-        outbox, message, settings,
-        envelope_from="bounces+digest-7@updates.example.com", recipients=["sarah@client.example"],
+        outbox,
+        message,
+        settings,
+        envelope_from="bounces+digest-7@updates.example.com",
+        recipients=["sarah@client.example"],
     )
 
     [written] = list(settings.outbox_dir.iterdir())
@@ -174,12 +200,26 @@ def test_make_mailer_uses_the_relay_when_configured(settings, mail_sink):
 def test_render_email_escapes_html_but_not_subject_or_text(settings):
     now = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
     item = DigestItem(
-        kind="update", kind_label="", title="Tiles & <b>grout</b>", excerpt="Fish & chips", day="Fri 4 Dec",
-        author="", images=(), more_photos=0, more_videos=0,
+        kind="update",
+        kind_label="",
+        title="Tiles & <b>grout</b>",
+        excerpt="Fish & chips",
+        day="Fri 4 Dec",
+        author="",
+        images=(),
+        more_photos=0,
+        more_videos=0,
     )
     content = DigestContent(
-        project_name="Smith & Sons\nBcc: x@evil.example", recipient_name="Sarah", recipient_email="s@client.example",
-        access_token="tok", items=(item,), covers_until=now, since=None, since_day="", oldest=now,
+        project_name="Smith & Sons\nBcc: x@evil.example",
+        recipient_name="Sarah",
+        recipient_email="s@client.example",
+        access_token="tok",
+        items=(item,),
+        covers_until=now,
+        since=None,
+        since_day="",
+        oldest=now,
     )
 
     context = {"content": content, "timeline_url": "https://x/c/tok", "thumbs": {}}

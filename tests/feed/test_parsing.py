@@ -99,8 +99,10 @@ def test_unparseable_date_gives_none():
 
 
 def test_encoded_subject_is_decoded():
-    raw = message(subject="placeholder").as_bytes().replace(
-        b"Subject: placeholder", b"Subject: =?utf-8?q?K=C3=BCche_fertig_=E2=80=93_ok?="
+    raw = (
+        message(subject="placeholder")
+        .as_bytes()
+        .replace(b"Subject: placeholder", b"Subject: =?utf-8?q?K=C3=BCche_fertig_=E2=80=93_ok?=")
     )
 
     assert parse_email(raw).title == "Küche fertig – ok"
@@ -154,7 +156,15 @@ def test_subject_tag_sets_kind_and_leaves_the_title(subject, kind, title):
 
 @pytest.mark.parametrize(
     "subject",
-    ["Re: Worktop", "RE: Fwd: Worktop", "Fw: Worktop", "AW: WG: Worktop", "SV: Worktop", "Re[2]: Worktop", "re : Worktop"],
+    [
+        "Re: Worktop",
+        "RE: Fwd: Worktop",
+        "Fw: Worktop",
+        "AW: WG: Worktop",
+        "SV: Worktop",
+        "Re[2]: Worktop",
+        "re : Worktop",
+    ],
 )
 def test_reply_and_forward_prefixes_are_removed_from_title(subject):
     assert parse(message(subject=subject)).title == "Worktop"
@@ -525,7 +535,9 @@ def test_nameless_photo_gets_a_name_from_its_type():
 
 def test_signature_parts_are_not_attachments():
     msg = message()
-    msg.add_attachment(b"-----BEGIN PGP SIGNATURE-----", maintype="application", subtype="pgp-signature", filename="sig.asc")
+    msg.add_attachment(
+        b"-----BEGIN PGP SIGNATURE-----", maintype="application", subtype="pgp-signature", filename="sig.asc"
+    )
 
     assert parse(msg).attachments == ()
 
@@ -587,8 +599,18 @@ def nested_multipart(depth: int) -> bytes:
         bytes(random.Random(7).randrange(256) for _ in range(4000)),
         nested_multipart(2000),
     ],
-    ids=["empty", "binary", "blank lines", "header only", "bad base64", "unknown charset", "codec charset", "bad headers",
-         "random bytes", "deep nesting"],
+    ids=[
+        "empty",
+        "binary",
+        "blank lines",
+        "header only",
+        "bad base64",
+        "unknown charset",
+        "codec charset",
+        "bad headers",
+        "random bytes",
+        "deep nesting",
+    ],
 )
 def test_any_bytes_parse_without_raising(raw):
     parsed = parse_email(raw)
@@ -664,7 +686,10 @@ def test_sample_gmail_reply():
     assert parsed.title == "Worktop templating"
     assert "wrote:" not in parsed.text and "when are they coming" not in parsed.text
     assert "when are they coming to template?" in parsed.quoted
-    assert [(a.filename, a.inline) for a in parsed.attachments] == [("worktop.jpg", True), ("template-drawing.pdf", False)]
+    assert [(a.filename, a.inline) for a in parsed.attachments] == [
+        ("worktop.jpg", True),
+        ("template-drawing.pdf", False),
+    ]
     assert parsed.attachments[0].content_id == "ii_worktop01"
 
 
@@ -710,7 +735,9 @@ def test_sample_milestone_with_video_and_photos():
 
 
 def test_sample_out_of_office_is_automated():
-    assert parse_email(sample("09-out-of-office-auto-reply.eml")).automated == "auto-reply (Auto-Submitted: auto-replied)"
+    assert (
+        parse_email(sample("09-out-of-office-auto-reply.eml")).automated == "auto-reply (Auto-Submitted: auto-replied)"
+    )
 
 
 def test_sample_bounce_is_automated_and_names_the_address():

@@ -63,7 +63,9 @@ def message(sender: str = STAFF, to: str = PROJECT, subject: str = "Tiling start
 
 def send(settings, mail: EmailMessage, sender: str | None = None, to: str | None = None) -> dict:
     with smtplib.SMTP(settings.gateway_host, settings.gateway_port, timeout=10) as client:
-        return client.sendmail(sender if sender is not None else mail["From"], [to or mail["To"]], with_crlf(mail.as_bytes()))
+        return client.sendmail(
+            sender if sender is not None else mail["From"], [to or mail["To"]], with_crlf(mail.as_bytes())
+        )
 
 
 def inbound_rows(sessions) -> list[Inbound]:
@@ -132,7 +134,9 @@ def test_auto_reply_from_a_client_is_accepted_quietly(gateway, sessions):
 
 
 def test_bounce_to_our_bounce_address_is_accepted_from_the_null_sender(gateway, sessions):
-    bounce = message(sender="MAILER-DAEMON@mx.example", to="bounces+digest-7@updates.example.com", subject="Undelivered")
+    bounce = message(
+        sender="MAILER-DAEMON@mx.example", to="bounces+digest-7@updates.example.com", subject="Undelivered"
+    )
     send(gateway, bounce, sender="")
     [row] = inbound_rows(sessions)
     assert (row.project_id, row.mail_from) == (None, "")

@@ -84,8 +84,15 @@ class Builder:
             session.flush()
             return Made(entry.id, entry.key)
 
-    def attachment(self, entry: Made, kind: str, filename: str, original: bytes, content_type: str,
-                   renditions: dict[str, tuple[bytes, str, int | None, int | None]]) -> Made:
+    def attachment(
+        self,
+        entry: Made,
+        kind: str,
+        filename: str,
+        original: bytes,
+        content_type: str,
+        renditions: dict[str, tuple[bytes, str, int | None, int | None]],
+    ) -> Made:
         """Store an original and its renditions ({name: (bytes, content type, width, height)})."""
         with transaction(self.sessions) as session:
             attachment = Attachment(
@@ -98,8 +105,14 @@ class Builder:
             )
             for name, (data, rendition_type, width, height) in renditions.items():
                 attachment.renditions.append(
-                    Rendition(name=name, sha256=self.store.put(data), content_type=rendition_type,
-                              size=len(data), width=width, height=height)
+                    Rendition(
+                        name=name,
+                        sha256=self.store.put(data),
+                        content_type=rendition_type,
+                        size=len(data),
+                        width=width,
+                        height=height,
+                    )
                 )
             session.add(attachment)
             session.flush()
@@ -107,16 +120,30 @@ class Builder:
 
     def photo(self, entry: Made, filename: str = "IMG_0001.jpg") -> Made:
         original = jpeg(64, 48, (next(_numbers) % 255, 90, 60))
-        return self.attachment(entry, Attachment.IMAGE, filename, original, "image/jpeg", {
-            "full": (jpeg(40, 30), "image/jpeg", 40, 30),
-            "thumb": (jpeg(12, 9, (10, 20, 30)), "image/jpeg", 12, 9),
-        })
+        return self.attachment(
+            entry,
+            Attachment.IMAGE,
+            filename,
+            original,
+            "image/jpeg",
+            {
+                "full": (jpeg(40, 30), "image/jpeg", 40, 30),
+                "thumb": (jpeg(12, 9, (10, 20, 30)), "image/jpeg", 12, 9),
+            },
+        )
 
     def video(self, entry: Made, clip: bytes = FAKE_MP4) -> Made:
-        return self.attachment(entry, Attachment.VIDEO, "clip.mov", b"original mov bytes", "video/quicktime", {
-            "video": (clip, "video/mp4", 640, 360),
-            "poster": (jpeg(32, 18), "image/jpeg", 32, 18),
-        })
+        return self.attachment(
+            entry,
+            Attachment.VIDEO,
+            "clip.mov",
+            b"original mov bytes",
+            "video/quicktime",
+            {
+                "video": (clip, "video/mp4", 640, 360),
+                "poster": (jpeg(32, 18), "image/jpeg", 32, 18),
+            },
+        )
 
     def document(self, entry: Made, filename: str, data: bytes = b"%PDF-1.4 quote") -> Made:
         return self.attachment(entry, Attachment.DOCUMENT, filename, data, "application/pdf", {})
@@ -137,4 +164,3 @@ def app(settings) -> Flask:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-

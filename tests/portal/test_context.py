@@ -45,4 +45,3 @@ def test_refused_and_failed_requests_keep_nothing(writing_app, sessions) -> None
     assert client.get("/test-write/refused/refuse").status_code == 404
     assert client.get("/test-write/failed/fail").status_code == 500
     assert _names(sessions) == []
-

@@ -16,8 +16,15 @@ def urls(client, build):  # type: ignore[no-untyped-def]
     photo = build.photo(entry)
     document = build.document(entry, "plan.pdf")
     client.get(f"/c/{member.token}")
-    return [f"/c/{member.token}", f"/p/{project.key}", f"/media/{photo.key}/thumb",
-            f"/media/{document.key}/download", "/p/nope", "/", "/static/portal.css"]
+    return [
+        f"/c/{member.token}",
+        f"/p/{project.key}",
+        f"/media/{photo.key}/thumb",
+        f"/media/{document.key}/download",
+        "/p/nope",
+        "/",
+        "/static/portal.css",
+    ]
 
 
 def test_every_response_carries_the_security_headers(client, urls) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -102,11 +101,27 @@ def holloway(sessions, store):
         client = add_member(session, project, "sarah@client.example", name="Sarah Holloway")
         staff = add_member(session, project, "sam@builder.example", role=Member.STAFF, name="Sam Patel")
         day = timedelta(days=1)
-        add_entry(session, store, project, "Kitchen units delivered", posted_at=FRIDAY_1601 - 3 * day, photos=2,
-                  kind="milestone", author_id=staff.id, body="All twelve carcasses are stacked in the dining room.")
+        add_entry(
+            session,
+            store,
+            project,
+            "Kitchen units delivered",
+            posted_at=FRIDAY_1601 - 3 * day,
+            photos=2,
+            kind="milestone",
+            author_id=staff.id,
+            body="All twelve carcasses are stacked in the dining room.",
+        )
         add_entry(session, store, project, "Walk-through of the first fix", posted_at=FRIDAY_1601 - 2 * day, videos=1)
-        add_entry(session, store, project, "Tile choice for the splashback", posted_at=FRIDAY_1601 - day,
-                  kind="decision", body="Please pick between the zellige and the metro tile by Wednesday. " * 6)
+        add_entry(
+            session,
+            store,
+            project,
+            "Tile choice for the splashback",
+            posted_at=FRIDAY_1601 - day,
+            kind="decision",
+            body="Please pick between the zellige and the metro tile by Wednesday. " * 6,
+        )
         return {"project": project.id, "client": client.id, "staff": staff.id, "token": client.access_token}
 
 
@@ -328,8 +343,14 @@ def test_a_project_with_a_broken_slot_does_not_stop_the_others(services, hollowa
 
 def test_weekly_slot_honours_the_project_time_zone(services, sessions, store, mail_sink):
     with sessions.begin() as session:
-        project = add_project(session, name="Brooklyn Brownstone", address="brooklyn", timezone="America/New_York",
-                              digest_weekday=0, digest_time="08:30")
+        project = add_project(
+            session,
+            name="Brooklyn Brownstone",
+            address="brooklyn",
+            timezone="America/New_York",
+            digest_weekday=0,
+            digest_time="08:30",
+        )
         add_member(session, project, "ana@client.example")
         add_entry(session, store, project, "Demolition done", posted_at=datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
 
@@ -393,8 +414,9 @@ def job_environment(settings, mail_sink, monkeypatch):
         monkeypatch.setenv(name, str(value))
 
 
-def test_schedule_enqueues_due_digests_that_a_worker_sends(redis_connection, job_environment, sessions, store,
-                                                           mail_sink):
+def test_schedule_enqueues_due_digests_that_a_worker_sends(
+    redis_connection, job_environment, sessions, store, mail_sink
+):
     today = {"digest_weekday": datetime.now(ZoneInfo("Europe/London")).weekday(), "digest_time": "00:00"}
     with sessions.begin() as session:
         project = add_project(session, **today)
