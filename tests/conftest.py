@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from feed.db import make_engine, make_sessionmaker, migrate, normalise_url
+from feed.mail import OutboxMailer
 from feed.settings import Settings
+from feed.spool import Spool
 from feed.storage import LocalFileStore
+from workers.runtime import Runtime
 from workfeed.localredis import start_local_redis
 
 HERE = Path(__file__).resolve().parent
@@ -86,6 +89,19 @@ def sessions(engine):
 @pytest.fixture
 def store(settings: Settings) -> LocalFileStore:
     return LocalFileStore(settings.media_dir)
+
+
+@pytest.fixture
+def runtime(settings: Settings, engine, sessions, store) -> Runtime:
+    """What a job gets, over the test database; mail goes to the outbox folder unless a test swaps the mailer."""
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=store,
+        spool=Spool(settings.spool_dir),
+        mailer=OutboxMailer(settings.outbox_dir),
+    )
 
 
 def sample(name: str) -> bytes:

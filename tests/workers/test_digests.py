@@ -17,7 +17,6 @@ from sqlalchemy import select
 from feed.jobs import DIGESTS as DIGESTS_QUEUE
 from feed.mail import SmtpMailer
 from feed.models import Attachment, Digest, Entry, Member, Project, Rendition
-from feed.spool import Spool
 from workers.digests import (
     ALREADY_RECORDED,
     NOT_SENT,
@@ -82,15 +81,8 @@ def add_entry(session, store, project, title, *, posted_at, photos=0, videos=0, 
 
 
 @pytest.fixture
-def services(settings, engine, sessions, store, mail_sink) -> Runtime:
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        store=store,
-        spool=Spool(settings.spool_dir),
-        mailer=SmtpMailer(mail_sink.url),
-    )
+def services(runtime, mail_sink) -> Runtime:
+    return dataclasses.replace(runtime, mailer=SmtpMailer(mail_sink.url))
 
 
 @pytest.fixture

@@ -14,28 +14,14 @@ from sqlalchemy import func, select
 
 from feed.db import transaction
 from feed.jobs import INGEST, enqueue_ingest
-from feed.mail import OutboxMailer
 from feed.models import Entry, Inbound, Member, utcnow
 from feed.projects import Person, create_project
-from feed.spool import Spool
 from tests.conftest import sample
 from workers.ingest import MAX_ATTEMPTS, ingest, requeue_pending
 from workers.runtime import Runtime
 
 STAFF = "dan.mercer@buildco.example"
 ADDRESS = "holloway-kitchen@updates.example.com"
-
-
-@pytest.fixture
-def runtime(settings, engine, sessions, store) -> Runtime:
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        store=store,
-        spool=Spool(settings.spool_dir),
-        mailer=OutboxMailer(settings.outbox_dir),
-    )
 
 
 @pytest.fixture
