@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feed.media import ProcessedMedia, process_media
+from feed.media import ProcessedMedia, forbidden_reason, process_media
 from feed.models import Attachment, Entry, Inbound, Member, Rendition, utcnow
 from feed.parsing import ParsedAttachment, ParsedEmail
 from feed.projects import lock_project
@@ -29,10 +29,26 @@ class StoredAttachment:
     rendition_keys: tuple[str, ...]
 
 
-def store_attachments(parsed: ParsedEmail, store: FileStore) -> list[StoredAttachment]:
-    """Store every original and make its renditions; slow work done before any transaction opens."""
-    stored = []
+@dataclass(frozen=True)
+class PreparedFiles:
+    """The attachments ready to post, and a sentence for each one that was not."""
+
+    stored: list[StoredAttachment]
+    refused: list[str]
+
+    @property
+    def notes(self) -> list[str]:
+        return self.refused + [item.media.note for item in self.stored if item.media.note]
+
+
+def store_attachments(parsed: ParsedEmail, store: FileStore) -> PreparedFiles:
+    """Store every allowed original and make its renditions; slow work done before any transaction opens."""
+    stored, refused = [], []
     for attachment in parsed.attachments:
+        reason = forbidden_reason(attachment.filename, attachment.payload)
+        if reason:
+            refused.append(reason)
+            continue
         media = process_media(attachment.filename, attachment.content_type, attachment.payload)
         stored.append(
             StoredAttachment(
@@ -42,7 +58,7 @@ def store_attachments(parsed: ParsedEmail, store: FileStore) -> list[StoredAttac
                 rendition_keys=tuple(store.put(r.data) for r in media.renditions),
             )
         )
-    return stored
+    return PreparedFiles(stored, refused)
 
 
 def occurred_at(parsed: ParsedEmail, received_at: datetime) -> datetime:
@@ -54,7 +70,7 @@ def occurred_at(parsed: ParsedEmail, received_at: datetime) -> datetime:
 
 
 def create_entry(
-    session: Session, parsed: ParsedEmail, inbound: Inbound, stored: list[StoredAttachment], *, kind: str | None = None
+    session: Session, parsed: ParsedEmail, inbound: Inbound, files: PreparedFiles, *, kind: str | None = None
 ) -> Entry:
     """Add the entry and its attachments for `inbound`; the caller commits."""
     lock_project(session, inbound.project_id)
@@ -71,11 +87,11 @@ def create_entry(
         title=parsed.title,
         body=parsed.text,
         quoted=parsed.quoted,
-        notes="\n".join(item.media.note for item in stored if item.media.note),
+        notes="\n".join(files.notes),
         occurred_at=occurred_at(parsed, inbound.received_at),
         posted_at=utcnow(),
     )
-    for position, item in enumerate(stored):
+    for position, item in enumerate(files.stored):
         media = item.media
         attachment = Attachment(
             position=position,

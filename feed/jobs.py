@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
@@ -11,6 +13,7 @@ INGEST = "ingest"
 DIGESTS = "digests"
 
 INGEST_MESSAGE = "workers.ingest.ingest_message"
+HEARTBEAT_SILENCE = timedelta(seconds=90)
 
 
 def redis_connection(url: str) -> Redis:
@@ -22,12 +25,17 @@ def _ingest_job_id(inbound_id: int) -> str:
 
 
 def is_pending(connection: Redis, inbound_id: int) -> bool:
-    """Say whether the ingest job for this message is still waiting, scheduled or running."""
+    """Say whether the ingest job for this message is still waiting, scheduled or running on a live worker."""
     try:
-        status = Job.fetch(_ingest_job_id(inbound_id), connection=connection).get_status()
+        job = Job.fetch(_ingest_job_id(inbound_id), connection=connection)
     except NoSuchJobError:
         return False
-    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    status = job.get_status()
+    if status == JobStatus.STARTED:
+        # A worker beats every 30 s while it runs a job; a job whose worker was killed stops beating.
+        beat = job.last_heartbeat or job.started_at
+        return beat is not None and datetime.now(UTC) - beat.replace(tzinfo=UTC) < HEARTBEAT_SILENCE
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def enqueue_ingest(connection: Redis, inbound_id: int) -> Job:

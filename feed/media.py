@@ -73,6 +73,22 @@ class ProcessedMedia:
     note: str = ""
 
 
+# Files that run code when opened: never offered to a client, whatever they are called.
+FORBIDDEN_EXTENSIONS = frozenset(
+    "exe com scr pif bat cmd msi msp cpl hta jar js jse vbs vbe wsf wsh ps1 psm1 reg lnk app apk dmg iso "
+    "docm dotm xlsm xltm xlam pptm potm ppam sldm".split()
+)
+EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe")
+
+
+def forbidden_reason(filename: str, data: bytes) -> str | None:
+    """Say why a file must not be posted (a program or a macro document), or None when it may be."""
+    extension = filename.lower().rsplit(".", 1)[-1].strip() if "." in filename else ""
+    if extension in FORBIDDEN_EXTENSIONS or data.startswith(EXECUTABLE_MAGIC):
+        return f"{filename or 'An attachment'} was not posted: programs and macro documents can carry viruses."
+    return None
+
+
 def process_media(filename: str, declared_type: str, data: bytes) -> ProcessedMedia:
     """Turn an attachment into a picture, a video or a download, judging by its content alone."""
     sniffed = sniff_type(data)

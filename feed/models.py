@@ -111,10 +111,13 @@ class Inbound(Base):
     """One accepted message for one project (or for our bounce address), from spool to timeline."""
 
     __tablename__ = "inbound"
+    # A sender that retries after losing our 250 sends the same message again: one row per project.
+    __table_args__ = (UniqueConstraint("project_id", "dedupe_key"),)
 
     QUEUED = "queued"
     POSTED = "posted"
     AUTOMATED = "automated"
+    REFUSED = "refused"
     FAILED = "failed"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +125,7 @@ class Inbound(Base):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
     spool_name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     mail_from: Mapped[str] = mapped_column(String(320))
     rcpt_to: Mapped[str] = mapped_column(String(320))

@@ -79,6 +79,7 @@ class ParsedEmail:
     attachments: tuple[ParsedAttachment, ...]
     automated: str | None
     bounced_recipients: tuple[str, ...]
+    titled: bool = True  # False when the subject said nothing and the title is made up
 
 
 def kind_from_tag(tag: str) -> str | None:
@@ -168,7 +169,7 @@ def _first_name(name: str, address: str) -> str:
     return words[0] if words else re.split(r"[._+\-]", address.split("@", 1)[0])[0].capitalize()
 
 
-def _title_and_kind(subject: str, from_name: str, from_address: str) -> tuple[str, str]:
+def _title_and_kind(subject: str, from_name: str, from_address: str) -> tuple[str, str, bool]:
     """Strip reply prefixes and the kind tag from the subject; name the sender when nothing is left."""
     rest = " ".join(subject.split())
     kind: str | None = None
@@ -182,6 +183,7 @@ def _title_and_kind(subject: str, from_name: str, from_address: str) -> tuple[st
             kept_tags.append(match.group(0).strip())  # "[Photos]" and later tags stay in the title
     kind = kind or "update"
     title = " ".join([*kept_tags, rest]).strip()
+    titled = bool(title)
     if not title:
         first = _first_name(from_name, from_address)
         title = f"{KIND_LABELS[kind]} from {first}" if first else KIND_LABELS[kind]
@@ -190,7 +192,7 @@ def _title_and_kind(subject: str, from_name: str, from_address: str) -> tuple[st
         if " " in cut[TITLE_LIMIT // 2 :]:
             cut = cut.rsplit(" ", 1)[0]
         title = cut.rstrip(" ,;:-–") + "…"
-    return title, kind
+    return title, kind, titled
 
 
 def _safe_filename(name: str, content_type: str, position: int) -> str:
@@ -288,7 +290,7 @@ def _read(raw: bytes) -> tuple[email.message.Message, list[str] | None, list[str
         return email.parser.BytesHeaderParser().parsebytes(raw), [], []
 
 
-def _parse(raw: bytes) -> ParsedEmail:
+def _parse(raw: bytes, mail_from: str | None) -> ParsedEmail:
     message, plain, htmls = _read(raw)
     walked_plain, walked_html, files = _walk(message)
     # mail-parser decodes bodies with charset recovery and rescues parts behind broken
@@ -298,7 +300,7 @@ def _parse(raw: bytes) -> ParsedEmail:
     htmls = walked_html if htmls is None else htmls
     from_name, from_address = _sender(message)
     subject = _header(message, "Subject")
-    title, kind = _title_and_kind(subject, from_name, from_address)
+    title, kind, titled = _title_and_kind(subject, from_name, from_address)
     text, quoted = clean_note(plain, htmls)
     return ParsedEmail(
         _message_id(message),
@@ -311,20 +313,25 @@ def _parse(raw: bytes) -> ParsedEmail:
         from_name,
         _sent_at(message),
         _mark_inline(files, htmls),
-        automated_reason(message),
+        automated_reason(message, mail_from),
         bounced_recipients(message),
+        titled,
     )
 
 
-def parse_email(raw: bytes) -> ParsedEmail:
-    """Parse raw message bytes into a ParsedEmail; never raises, degrading to what can be read."""
+def parse_email(raw: bytes, mail_from: str | None = None) -> ParsedEmail:
+    """Parse raw message bytes into a ParsedEmail; never raises, degrading to what can be read.
+
+    `mail_from` is the envelope sender when known ("" is the null sender of bounces).
+    """
     raw = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
     try:
-        return _parse(raw)
+        return _parse(raw, mail_from)
     except Exception:
         pass
     try:
         headers_only = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-        return _parse(headers_only)
+        return _parse(headers_only, mail_from)
     except Exception:
-        return ParsedEmail(None, "", KIND_LABELS["update"], "update", "", "", "", "", None, (), None, ())
+        automated = automated_reason(email.message.Message(), mail_from)
+        return ParsedEmail(None, "", KIND_LABELS["update"], "update", "", "", "", "", None, (), automated, (), False)

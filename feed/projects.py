@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email.utils import parseaddr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -57,6 +58,8 @@ def create_project(
     if not name:
         raise ProjectError("a project needs a name")
     local = (address or address_from_name(name)).strip().lower()
+    if not local:
+        raise ProjectError(f"could not make an email address from the name {name!r}; give one with --address")
     if not ADDRESS_PATTERN.match(local):
         raise ProjectError(
             f"{local!r} cannot be an email address: use letters, digits and dashes (e.g. holloway-kitchen)"
@@ -65,17 +68,21 @@ def create_project(
         raise ProjectError(f"{local!r} is reserved for the system; choose another address")
     if session.scalar(select(func.count()).select_from(Project).where(Project.address == local)):
         raise ProjectError(f"the address {local!r} is already used by another project")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProjectError(f"{timezone!r} is not a time zone (for example Europe/London)") from None
+    staff_emails = {owner.email, *(person.email for person in staff)}
+    for client in clients:
+        if client.email in staff_emails:
+            raise ProjectError(f"{client.email} is both staff and a client; a person is one or the other")
     project = Project(name=name, address=local, timezone=timezone)
     seen: set[str] = set()
-    for person, role in [
-        (owner, Member.OWNER),
-        *[(p, Member.STAFF) for p in staff],
-        *[(p, Member.CLIENT) for p in clients],
-    ]:
-        if person.email in seen:
-            continue
-        seen.add(person.email)
-        project.members.append(Member(email=person.email, name=person.name, role=role))
+    people = [(owner, Member.OWNER), *[(p, Member.STAFF) for p in staff], *[(p, Member.CLIENT) for p in clients]]
+    for person, role in people:
+        if person.email not in seen:
+            seen.add(person.email)
+            project.members.append(Member(email=person.email, name=person.name, role=role))
     session.add(project)
     session.flush()
     return project

@@ -44,7 +44,14 @@ class Spool:
             os.close(dir_fd)
         return name
 
-    def read(self, name: str) -> bytes:
+    def path(self, name: str) -> Path:
         if "/" in name or name.startswith("."):
             raise ValueError(f"not a spool name: {name!r}")
-        return (self.new / name).read_bytes()
+        return self.new / name
+
+    def read(self, name: str) -> bytes:
+        return self.path(name).read_bytes()
+
+    def discard(self, name: str) -> None:
+        """Remove a spooled copy that was never recorded (it was a duplicate)."""
+        self.path(name).unlink(missing_ok=True)

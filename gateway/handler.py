@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SMTPSession
 from redis import Redis
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from feed.automated import automated_reason
@@ -70,29 +73,41 @@ class GatewayHandler:
             routes = [route_recipient(db, address, self.settings.mail_domain) for address in envelope.rcpt_tos]
             if any(route is None for route in routes):
                 return replies.TRY_AGAIN_LATER  # a project went away between RCPT and DATA
+            key = dedupe_key(headers, raw)
+            seen = already_received(db, key, [route.project_id for route in routes if route.project_id is not None])
             if not automated:
                 # Auto-replies are accepted and recorded, never refused: a refusal would answer them.
                 for route in routes:
                     if route.project_id is not None and staff_member(db, route.project_id, mail_from) is None:
                         return replies.REJECT_NOT_STAFF.format(
-                            sender=mail_from or "An empty sender", project=route.project_name
+                            sender=mail_from or "An empty sender", address=route.address
                         )
+        new_routes = [route for route in routes if route.project_id not in seen]
+        if not new_routes:
+            return replies.ALREADY_RECEIVED.format(ref=next(iter(seen.values())))
         spool_name = self.spool.write(raw)
-        with transaction(self.sessions) as db:
-            inbound = [
-                Inbound(
-                    project_id=route.project_id,
-                    spool_name=spool_name,
-                    sha256=sha256_hex(raw),
-                    size=len(raw),
-                    mail_from=mail_from,
-                    rcpt_to=route.address,
-                    peer=peer,
-                )
-                for route in routes
-                if route is not None
-            ]
-            db.add_all(inbound)
+        try:
+            with transaction(self.sessions) as db:
+                inbound = [
+                    Inbound(
+                        project_id=route.project_id,
+                        spool_name=spool_name,
+                        sha256=sha256_hex(raw),
+                        dedupe_key=key if route.project_id is not None else None,
+                        size=len(raw),
+                        mail_from=mail_from,
+                        rcpt_to=route.address,
+                        peer=peer,
+                    )
+                    for route in new_routes
+                ]
+                db.add_all(inbound)
+        except IntegrityError:
+            # The same message arrived twice at once (a retrying sender); the other copy is recorded.
+            self.spool.discard(spool_name)
+            with self.sessions() as db:
+                seen = already_received(db, key, [route.project_id for route in new_routes])
+            return replies.ALREADY_RECEIVED.format(ref=next(iter(seen.values()), "-"))
         # The message is safe on disk and recorded; a lost enqueue is picked up by the worker's sweep.
         for row in inbound:
             try:
@@ -100,6 +115,22 @@ class GatewayHandler:
             except Exception:
                 log.exception("could not queue inbound %s; the sweep will pick it up", row.id)
         return replies.ACCEPTED.format(ref=inbound[0].key)
+
+
+def dedupe_key(headers: Message, raw: bytes) -> str:
+    """Name a message by its Message-ID, or by its bytes when it has none."""
+    message_id = str(headers.get("Message-ID") or "").strip().strip("<>").strip()
+    return sha256_hex(b"message-id:" + message_id.encode("utf-8", "surrogateescape")) if message_id else sha256_hex(raw)
+
+
+def already_received(db: Session, key: str, project_ids: list[int]) -> dict[int, str]:
+    """Map each of these projects that already has this message to the reference we gave it."""
+    if not project_ids:
+        return {}
+    rows = db.execute(
+        select(Inbound.project_id, Inbound.key).where(Inbound.dedupe_key == key, Inbound.project_id.in_(project_ids))
+    )
+    return {project_id: ref for project_id, ref in rows}
 
 
 def _peer(session: SMTPSession) -> str:

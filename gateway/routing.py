@@ -17,7 +17,6 @@ class Route:
 
     address: str
     project_id: int | None
-    project_name: str = ""
     tag: str = ""
 
     @property
@@ -35,4 +34,4 @@ def route_recipient(session: Session, address: str, mail_domain: str) -> Route |
     project = session.scalar(select(Project).where(Project.address == local))
     if project is None:
         return None
-    return Route(address=address, project_id=project.id, project_name=project.name, tag=tag)
+    return Route(address=address, project_id=project.id, tag=tag)

@@ -16,6 +16,7 @@ from feed.entries import create_entry, store_attachments
 from feed.jobs import enqueue_ingest, is_pending
 from feed.models import Inbound, utcnow
 from feed.parsing import ParsedEmail, kind_from_tag, parse_email
+from feed.projects import staff_member
 from workers.runtime import Runtime, opened_runtime
 
 log = logging.getLogger(__name__)
@@ -40,19 +41,26 @@ def ingest(runtime: Runtime, inbound_id: int) -> str:
             return f"already {inbound.status}"
         inbound.attempts += 1
         attempts, spool_name, rcpt_to = inbound.attempts, inbound.spool_name, inbound.rcpt_to
-        is_bounce_address = inbound.project_id is None
+        project_id, mail_from = inbound.project_id, inbound.mail_from
     try:
-        parsed = parse_email(runtime.spool.read(spool_name))
-        automated = parsed.automated or ("sent to our bounce address" if is_bounce_address else None)
+        parsed = parse_email(runtime.spool.read(spool_name), mail_from)
+        automated = parsed.automated or ("sent to our bounce address" if project_id is None else None)
         if automated:
             return _finish(runtime, inbound_id, Inbound.AUTOMATED, _automated_reason(automated, parsed))
-        stored = store_attachments(parsed, runtime.store)
+        with runtime.sessions() as db:
+            # The gateway checked too; checked again here because nothing unchecked may ever reach a client.
+            if staff_member(db, project_id, mail_from) is None:
+                return _finish(runtime, inbound_id, Inbound.REFUSED, f"{mail_from or 'The empty sender'} is not staff")
+        files = store_attachments(parsed, runtime.store)
+        if not (parsed.titled or parsed.text or files.stored):
+            reason = " ".join(["Your email had nothing to post: no subject, no note and no photos.", *files.refused])
+            return _finish(runtime, inbound_id, Inbound.REFUSED, reason)
         with transaction(runtime.sessions) as db:
             inbound = db.scalar(select(Inbound).where(Inbound.id == inbound_id).with_for_update())
             if inbound is None or inbound.status != Inbound.QUEUED:
                 return "already handled"
             _, tag, _ = split_address(rcpt_to)
-            entry = create_entry(db, parsed, inbound, stored, kind=kind_from_tag(tag) if tag else None)
+            entry = create_entry(db, parsed, inbound, files, kind=kind_from_tag(tag) if tag else None)
             inbound.status = Inbound.POSTED
             inbound.processed_at = utcnow()
             return f"posted entry {entry.id}"

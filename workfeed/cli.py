@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -15,6 +14,7 @@ import click
 from feed.db import migrate, sessionmaker_for, transaction
 from feed.projects import ProjectError, create_project, parse_person, personal_link
 from feed.settings import Settings
+from workfeed.supervisor import Supervisor
 
 
 def _settings() -> Settings:
@@ -45,15 +45,13 @@ def run() -> None:
     settings = _settings()
     _prepare(settings)
     env = dict(os.environ)
-    children: list[subprocess.Popen[bytes]] = []
+    redis_process = None
     if not settings.redis_url:
         from workfeed.localredis import start_local_redis
 
         redis_process, env["REDIS_URL"] = start_local_redis(settings.data_dir / "redis")
-        children.append(redis_process)
-    command = [sys.executable, "-m", "workfeed"]
-    for name in ("smtp", "web", "worker", "scheduler"):
-        children.append(subprocess.Popen([*command, name], env=env))
+    supervisor = Supervisor(("smtp", "web", "worker", "scheduler"), env)
+    supervisor.start_all()
     outbox = (
         ""
         if settings.outbound_smtp_url
@@ -82,22 +80,19 @@ Press Ctrl-C to stop.
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    failure = None
     try:
-        while not stopping:
-            if any(child.poll() is not None for child in children):
-                click.echo("a workfeed process stopped; shutting down the rest", err=True)
-                break
+        while not stopping and failure is None:
+            failure = supervisor.revive()
             time.sleep(0.5)
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    sys.exit(0 if stopping else 1)
+        supervisor.stop_all()
+        # Redis goes last, so nothing still running loses its connection on the way out.
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=15)
+    if failure:
+        raise click.ClickException(failure)
 
 
 @main.command()
@@ -219,10 +214,22 @@ def send(files: tuple[str, ...], to: str | None, sender: str | None) -> None:
         messages = [("made-up update", demo_update(sender, to))]
     else:
         messages = [(name, open(name, "rb").read()) for name in files]
+    refused = 0
     for name, raw in messages:
         recipient = to or recipient_of(raw)
-        answer = send_raw(settings.gateway_host, settings.gateway_port, raw, recipient, sender)
+        if not recipient:
+            raise click.ClickException(f"{name} has no To: address; give one with --to")
+        try:
+            answer = send_raw(settings.gateway_host, settings.gateway_port, raw, recipient, sender)
+        except OSError as error:
+            raise click.ClickException(
+                f"nothing answers at {settings.gateway_host}:{settings.gateway_port} ({error.strerror or error});"
+                " is `workfeed run` (or `workfeed smtp`) running?"
+            ) from error
+        refused += not answer.startswith("2")
         click.echo(f"{name} -> {recipient}: {answer}")
+    if refused:
+        sys.exit(1)
 
 
 @main.group()

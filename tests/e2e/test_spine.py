@@ -114,7 +114,10 @@ def test_samples_become_a_private_timeline_and_a_digest(system, sessions, mail_s
     with pytest.raises(smtplib.SMTPDataError) as stranger:
         smtp_send(env, sample("11-stranger-not-staff.eml"))
     assert stranger.value.smtp_code == 550
-    assert b"5.7.1 someone@elsewhere.example is not on the team for Holloway Kitchen" in stranger.value.smtp_error
+    assert (
+        b"5.7.1 someone@elsewhere.example is not on the team for holloway-kitchen@updates.example.com"
+        in stranger.value.smtp_error
+    )
 
     with pytest.raises(smtplib.SMTPRecipientsRefused) as unknown:
         smtp_send(env, sample("12-unknown-project-address.eml"), to="no-such-project@updates.example.com")

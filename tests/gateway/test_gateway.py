@@ -92,7 +92,10 @@ def test_data_refuses_a_sender_who_is_not_staff(gateway, sessions):
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(gateway, message(sender="someone@elsewhere.example"))
     assert refused.value.smtp_code == 550
-    assert b"5.7.1 someone@elsewhere.example is not on the team for Holloway Kitchen" in refused.value.smtp_error
+    assert (
+        b"5.7.1 someone@elsewhere.example is not on the team for holloway-kitchen@updates.example.com"
+        in refused.value.smtp_error
+    )
     assert inbound_rows(sessions) == []
 
 
@@ -188,3 +191,44 @@ def test_send_command_reports_the_gateways_answer(gateway, sessions):
     assert accepted == f"250 2.0.0 Thanks, your update is received (ref {row.key})"
     refused = send_raw(gateway.gateway_host, gateway.gateway_port, message().as_bytes(), "nobody@updates.example.com")
     assert refused.startswith("550 5.1.1 No project uses the address nobody@updates.example.com")
+
+
+def test_a_message_sent_again_is_recorded_once(gateway, sessions):
+    mail = message(Message_ID="<retry-1@buildco.example>")
+    first = send_raw(gateway.gateway_host, gateway.gateway_port, mail.as_bytes(), PROJECT)
+    again = send_raw(gateway.gateway_host, gateway.gateway_port, mail.as_bytes(), PROJECT)
+    [row] = inbound_rows(sessions)
+    assert first == f"250 2.0.0 Thanks, your update is received (ref {row.key})"
+    assert again == f"250 2.0.0 Thanks, we already have this email (ref {row.key}); it is posted once"
+    assert len(list(Spool(gateway.spool_dir).new.iterdir())) == 1
+
+
+def test_without_a_message_id_the_same_bytes_are_recorded_once(gateway, sessions):
+    raw = message().as_bytes()
+    assert "Message-ID" not in raw.decode()
+    for _ in range(2):
+        send_raw(gateway.gateway_host, gateway.gateway_port, raw, PROJECT)
+    send_raw(gateway.gateway_host, gateway.gateway_port, message(subject="Another").as_bytes(), PROJECT)
+    assert len(inbound_rows(sessions)) == 2
+
+
+def test_the_same_message_id_in_another_project_is_its_own(gateway, sessions):
+    with transaction(sessions) as db:
+        create_project(db, "Annex", owner=Person(STAFF))
+    mail = message(Message_ID="<shared@buildco.example>")
+    send_raw(gateway.gateway_host, gateway.gateway_port, mail.as_bytes(), PROJECT)
+    send_raw(gateway.gateway_host, gateway.gateway_port, mail.as_bytes(), "annex@updates.example.com")
+    assert len(inbound_rows(sessions)) == 2
+
+
+def test_one_message_to_two_projects_is_recorded_for_both_or_refused_for_both(gateway, sessions):
+    with transaction(sessions) as db:
+        create_project(db, "Annex", owner=Person("olga@buildco.example"))
+    with smtplib.SMTP(gateway.gateway_host, gateway.gateway_port, timeout=10) as client:
+        client.ehlo()
+        client.mail(STAFF)
+        client.rcpt(PROJECT)
+        client.rcpt("annex@updates.example.com")
+        code, reply = client.data(with_crlf(message().as_bytes()))
+    assert code == 550 and b"not on the team for annex@updates.example.com" in reply
+    assert inbound_rows(sessions) == []

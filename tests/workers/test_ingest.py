@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
 from PIL import Image
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from feed.db import transaction
@@ -161,3 +162,76 @@ def test_a_message_whose_job_was_lost_is_queued_again_and_posted(runtime, projec
     SimpleWorker([Queue(INGEST, connection=connection)], connection=connection).work(burst=True)
     with runtime.sessions() as db:
         assert db.scalar(select(func.count()).select_from(Entry)) == 2
+
+
+def test_mail_from_the_null_sender_is_never_posted(runtime, project_id):
+    # Anyone can send with an empty envelope sender (bounces do); it must not reach a client.
+    inbound_id = accept(runtime, update_email("New bank details"), project_id, mail_from="")
+    ingest(runtime, inbound_id)
+    assert inbound(runtime, inbound_id).status == Inbound.AUTOMATED
+    assert entries(runtime) == []
+
+
+def test_a_sender_who_is_not_staff_is_never_posted_even_past_the_gateway(runtime, project_id):
+    inbound_id = accept(runtime, update_email(), project_id, mail_from="jane@mailbox.example")
+    ingest(runtime, inbound_id)
+    row = inbound(runtime, inbound_id)
+    assert (row.status, row.reason) == (Inbound.REFUSED, "jane@mailbox.example is not staff")
+    assert entries(runtime) == []
+
+
+def empty_email(subject: str = "") -> bytes:
+    mail = EmailMessage()
+    mail["From"] = STAFF
+    mail["To"] = ADDRESS
+    mail["Subject"] = subject
+    mail.set_content("\nSent from my iPhone\n")
+    return mail.as_bytes()
+
+
+def test_an_email_with_nothing_to_post_is_refused_with_a_reason(runtime, project_id):
+    inbound_id = accept(runtime, empty_email(), project_id)
+    ingest(runtime, inbound_id)
+    row = inbound(runtime, inbound_id)
+    assert row.status == Inbound.REFUSED
+    assert row.reason.startswith("Your email had nothing to post")
+    assert entries(runtime) == []
+
+
+def test_a_subject_alone_is_an_update(runtime, project_id):
+    ingest(runtime, accept(runtime, empty_email("Plasterer booked for Thursday"), project_id))
+    [entry] = entries(runtime)
+    assert (entry.title, entry.body) == ("Plasterer booked for Thursday", "")
+
+
+def test_programs_are_dropped_with_a_note_and_the_rest_posted(runtime, project_id):
+    mail = EmailMessage()
+    mail["From"] = STAFF
+    mail["To"] = ADDRESS
+    mail["Subject"] = "Invoice"
+    mail.set_content("See attached.")
+    mail.add_attachment(
+        b"MZ\x90\x00rest-of-a-program", maintype="application", subtype="pdf", filename="Invoice.pdf.exe"
+    )
+    mail.add_attachment(b"MZ\x90\x00disguised", maintype="application", subtype="pdf", filename="Invoice.pdf")
+    mail.add_attachment(b"Sub AutoOpen()\nEnd Sub", maintype="application", subtype="octet-stream", filename="Q.docm")
+    mail.add_attachment(photo(), maintype="image", subtype="jpeg", filename="IMG_1.JPG")
+    ingest(runtime, accept(runtime, mail.as_bytes(), project_id))
+    with runtime.sessions() as db:
+        [entry] = db.scalars(select(Entry)).all()
+        assert [a.filename for a in entry.attachments] == ["IMG_1.JPG"]
+        for name in ("Invoice.pdf.exe", "Invoice.pdf", "Q.docm"):
+            assert f"{name} was not posted: programs and macro documents can carry viruses." in entry.notes
+
+
+def test_a_job_whose_worker_died_is_queued_again(runtime, project_id, redis_url):
+    connection = Redis.from_url(redis_url)
+    inbound_id = accept(runtime, update_email(), project_id)
+    job = enqueue_ingest(connection, inbound_id)
+    # What a worker killed mid-job leaves behind: started, then no heartbeat.
+    job.set_status(JobStatus.STARTED)
+    job.heartbeat(datetime.now(UTC) - timedelta(seconds=30), ttl=600)
+    assert requeue_pending(runtime, connection) == 0  # still beating recently: left alone
+    job.heartbeat(datetime.now(UTC) - timedelta(minutes=5), ttl=600)
+    assert requeue_pending(runtime, connection) == 1
+    assert Job.fetch(job.id, connection=connection).get_status() == JobStatus.QUEUED
