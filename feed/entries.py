@@ -12,6 +12,7 @@ from feed.media import ProcessedMedia, forbidden_reason, process_media
 from feed.models import Attachment, Entry, Inbound, Member, Rendition, utcnow
 from feed.parsing import ParsedAttachment, ParsedEmail
 from feed.projects import lock_project
+from feed.settings import megabytes
 from feed.storage import FileStore
 
 # A phone's clock can be wrong; a Date this far from our own receipt time is not believed.
@@ -41,11 +42,13 @@ class PreparedFiles:
         return self.refused + [item.media.note for item in self.stored if item.media.note]
 
 
-def store_attachments(parsed: ParsedEmail, store: FileStore) -> PreparedFiles:
+def store_attachments(parsed: ParsedEmail, store: FileStore, *, max_bytes: int | None = None) -> PreparedFiles:
     """Store every allowed original and make its renditions; slow work done before any transaction opens."""
     stored, refused = [], []
     for attachment in parsed.attachments:
-        reason = forbidden_reason(attachment.filename, attachment.payload)
+        reason = forbidden_reason(attachment.filename, attachment.payload) or too_large_reason(
+            attachment.filename, len(attachment.payload), max_bytes
+        )
         if reason:
             refused.append(reason)
             continue
@@ -59,6 +62,16 @@ def store_attachments(parsed: ParsedEmail, store: FileStore) -> PreparedFiles:
             )
         )
     return PreparedFiles(stored, refused)
+
+
+def too_large_reason(filename: str, size: int, max_bytes: int | None) -> str | None:
+    """Say why a file is too big to post on its own, or None."""
+    if max_bytes is None or size <= max_bytes:
+        return None
+    return (
+        f"{filename or 'An attachment'} ({megabytes(size)} MB) was not posted: one file can be at most"
+        f" {megabytes(max_bytes)} MB. Send a shorter video or a smaller file."
+    )
 
 
 def occurred_at(parsed: ParsedEmail, received_at: datetime) -> datetime:

@@ -228,3 +228,19 @@ class Digest(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     member: Mapped[Member] = relationship()
+
+
+class Notice(Base):
+    """A notice we sent (or are sending) to a person about their email, recorded first so it goes once."""
+
+    __tablename__ = "notice"
+    # The key is the inbound message for a notice about one email, or the day for "once a day at most".
+    __table_args__ = (UniqueConstraint("recipient", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

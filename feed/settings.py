@@ -15,6 +15,12 @@ MIGRATIONS_DIR = ROOT / "migrations"
 MEGABYTE = 1024 * 1024
 
 
+def megabytes(size: int) -> str:
+    """Say a size in MB the way a person reads it: 40, 2.5, 0.2."""
+    value = size / MEGABYTE
+    return f"{value:.0f}" if value >= 10 else f"{max(value, 0.1):.1f}".removesuffix(".0")
+
+
 def _int(env: dict[str, str], name: str, default: int) -> int:
     value = env.get(name, "").strip()
     return int(value) if value else default
@@ -37,6 +43,7 @@ class Settings:
     web_port: int = 5000
     outbound_smtp_url: str = ""
     max_message_bytes: int = 40 * MEGABYTE
+    max_attachment_bytes: int = 25 * MEGABYTE
     secret_key: str = field(default="", repr=False)
     sender_name: str = "Project updates"
     default_timezone: str = "Europe/London"
@@ -76,6 +83,7 @@ class Settings:
             web_port=_int(env, "PORT", cls.web_port),
             outbound_smtp_url=env.get("OUTBOUND_SMTP_URL", ""),
             max_message_bytes=_int(env, "MAX_MESSAGE_MB", 40) * MEGABYTE,
+            max_attachment_bytes=_int(env, "MAX_ATTACHMENT_MB", 25) * MEGABYTE,
             secret_key=env.get("SECRET_KEY", ""),
             sender_name=env.get("SENDER_NAME") or cls.sender_name,
             default_timezone=env.get("DEFAULT_TIMEZONE") or cls.default_timezone,

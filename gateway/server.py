@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 from feed.db import sessionmaker_for
 from feed.jobs import redis_connection
-from feed.settings import MEGABYTE, Settings
+from feed.settings import Settings, megabytes
 from feed.spool import Spool
 from gateway import replies
 from gateway.handler import GatewayHandler
@@ -20,18 +21,18 @@ log = logging.getLogger(__name__)
 _ENGINE_SIZE_REPLIES = ("552 Error: Too much mail data", "552 Error: message size exceeds")
 
 
-def _megabytes(size: int) -> str:
-    """Say a size the way a person reads it: 40, 2.5, 0.2."""
-    value = size / MEGABYTE
-    return f"{value:.0f}" if value >= 10 else f"{max(value, 0.1):.1f}".removesuffix(".0")
-
-
 class GatewaySMTP(SMTP):
-    """aiosmtpd's protocol engine, answering an oversized message in plain words."""
+    """aiosmtpd's protocol engine, taking long lines and answering an oversized message in plain words."""
+
+    def __init__(self, handler: GatewayHandler, **kwargs: Any) -> None:
+        # RFC 5321 caps lines at 1000 bytes, but phones and webmail send longer ones (minified HTML,
+        # unwrapped base64); refusing them would bounce real updates, so only the message size is limited.
+        self.line_length_limit = max(SMTP.line_length_limit, (kwargs.get("data_size_limit") or 0) + 2)
+        super().__init__(handler, **kwargs)
 
     async def push(self, status: str) -> None:
         if status.startswith(_ENGINE_SIZE_REPLIES) and self.data_size_limit:
-            status = replies.REJECT_TOO_BIG.format(megabytes=_megabytes(self.data_size_limit))
+            status = replies.REJECT_TOO_BIG.format(megabytes=megabytes(self.data_size_limit))
         await super().push(status)
 
 

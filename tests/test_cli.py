@@ -99,3 +99,37 @@ def _child_pid(parent: int, name: str) -> int:
         if args.endswith(f"-m workfeed {name}"):
             return int(pid)
     raise AssertionError(f"no workfeed {name} under {parent}")
+
+
+def test_inbound_list_and_retry_bring_back_a_message_set_aside(tmp_path, database_url, redis_url, sessions):
+    from feed.models import Inbound
+
+    env = base_env(tmp_path, database_url, redis_url)
+    workfeed(env, "project", "create", "Holloway Kitchen", "--owner", "dan@buildco.example")
+    with sessions.begin() as db:
+        row = Inbound(
+            project_id=1,
+            spool_name="gone.eml",
+            sha256="0" * 64,
+            size=1,
+            mail_from="dan@buildco.example",
+            rcpt_to="holloway-kitchen@updates.example.com",
+            status=Inbound.FAILED,
+            reason="FileNotFoundError: gone",
+            attempts=4,
+        )
+        db.add(row)
+    listed = workfeed(env, "inbound", "list", "--failed").stdout
+    assert "failed" in listed and "FileNotFoundError: gone" in listed and f"ref {row.key}" in listed
+    assert workfeed(env, "inbound", "list", "--status", "posted").stdout.strip() == "no messages"
+
+    assert "queued again" in workfeed(env, "inbound", "retry", row.key).stdout
+    with sessions() as db:
+        again = db.get(Inbound, row.id)
+        assert (again.status, again.attempts, again.reason) == (Inbound.QUEUED, 0, "")
+    from redis import Redis
+    from rq import Queue
+
+    assert Queue("ingest", connection=Redis.from_url(redis_url)).job_ids == [f"ingest-{row.id}"]
+    unknown = workfeed(env, "inbound", "retry", "nope", check=False)
+    assert unknown.returncode != 0 and "no accepted message has the number or reference 'nope'" in unknown.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis import Redis
@@ -15,8 +16,9 @@ from feed.db import transaction
 from feed.entries import create_entry, store_attachments
 from feed.jobs import enqueue_ingest, is_pending
 from feed.models import Inbound, utcnow
+from feed.notices import NOT_POSTED, NOT_STAFF, POSTED_WITH_PROBLEMS, NoticeContent, send_notice
 from feed.parsing import ParsedEmail, kind_from_tag, parse_email
-from feed.projects import staff_member
+from feed.projects import personal_link, staff_member
 from workers.runtime import Runtime, opened_runtime
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,53 @@ def ingest_message(inbound_id: int) -> str:
         return ingest(runtime, inbound_id)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What the job took from the inbound row before working without a transaction open."""
+
+    inbound_id: int
+    attempts: int
+    spool_name: str
+    rcpt_to: str
+    project_id: int | None
+    mail_from: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one message ended, and what its sender should be told (no notice when `notice` is empty)."""
+
+    status: str
+    reason: str = ""
+    notice: str = ""
+    problems: tuple[str, ...] = ()
+    subject: str = ""
+    entry_id: int | None = None
+
+
 def ingest(runtime: Runtime, inbound_id: int) -> str:
     """Post the message, classify it as automated, or set it aside after the last failed try."""
+    claim = _claim(runtime, inbound_id)
+    if isinstance(claim, str):
+        return claim
+    try:
+        outcome = _handle(runtime, claim)
+    except IntegrityError:
+        # Another worker posted it at the same moment; its entry stands.
+        log.info("inbound %s was posted concurrently", inbound_id)
+        return "already handled"
+    except Exception as exc:
+        if claim.attempts < MAX_ATTEMPTS:
+            raise
+        log.exception("inbound %s failed %s times; setting it aside", inbound_id, claim.attempts)
+        problem = "Something went wrong on our side while posting it. It is kept safe and we will look into it."
+        outcome = Outcome(Inbound.FAILED, f"{type(exc).__name__}: {exc}", NOT_POSTED, (problem,))
+        _finish(runtime, inbound_id, outcome)
+    _tell_sender(runtime, claim, outcome)
+    return f"{outcome.status}: {outcome.reason}" if outcome.reason else f"{outcome.status} entry {outcome.entry_id}"
+
+
+def _claim(runtime: Runtime, inbound_id: int) -> Claim | str:
     with transaction(runtime.sessions) as db:
         inbound = db.get(Inbound, inbound_id)
         if inbound is None:
@@ -40,39 +87,37 @@ def ingest(runtime: Runtime, inbound_id: int) -> str:
         if inbound.status != Inbound.QUEUED:
             return f"already {inbound.status}"
         inbound.attempts += 1
-        attempts, spool_name, rcpt_to = inbound.attempts, inbound.spool_name, inbound.rcpt_to
-        project_id, mail_from = inbound.project_id, inbound.mail_from
-    try:
-        parsed = parse_email(runtime.spool.read(spool_name), mail_from)
-        automated = parsed.automated or ("sent to our bounce address" if project_id is None else None)
-        if automated:
-            return _finish(runtime, inbound_id, Inbound.AUTOMATED, _automated_reason(automated, parsed))
-        with runtime.sessions() as db:
-            # The gateway checked too; checked again here because nothing unchecked may ever reach a client.
-            if staff_member(db, project_id, mail_from) is None:
-                return _finish(runtime, inbound_id, Inbound.REFUSED, f"{mail_from or 'The empty sender'} is not staff")
-        files = store_attachments(parsed, runtime.store)
-        if not (parsed.titled or parsed.text or files.stored):
-            reason = " ".join(["Your email had nothing to post: no subject, no note and no photos.", *files.refused])
-            return _finish(runtime, inbound_id, Inbound.REFUSED, reason)
-        with transaction(runtime.sessions) as db:
-            inbound = db.scalar(select(Inbound).where(Inbound.id == inbound_id).with_for_update())
-            if inbound is None or inbound.status != Inbound.QUEUED:
-                return "already handled"
-            _, tag, _ = split_address(rcpt_to)
-            entry = create_entry(db, parsed, inbound, files, kind=kind_from_tag(tag) if tag else None)
-            inbound.status = Inbound.POSTED
-            inbound.processed_at = utcnow()
-            return f"posted entry {entry.id}"
-    except IntegrityError:
-        # Another worker posted it at the same moment; its entry stands.
-        log.info("inbound %s was posted concurrently", inbound_id)
-        return "already handled"
-    except Exception as exc:
-        if attempts < MAX_ATTEMPTS:
-            raise
-        log.exception("inbound %s failed %s times; setting it aside", inbound_id, attempts)
-        return _finish(runtime, inbound_id, Inbound.FAILED, f"{type(exc).__name__}: {exc}")
+        return Claim(
+            inbound_id, inbound.attempts, inbound.spool_name, inbound.rcpt_to, inbound.project_id, inbound.mail_from
+        )
+
+
+def _handle(runtime: Runtime, claim: Claim) -> Outcome:
+    """Decide what the message is, and post it when it is an update from staff."""
+    parsed = parse_email(runtime.spool.read(claim.spool_name), claim.mail_from)
+    automated = parsed.automated or ("sent to our bounce address" if claim.project_id is None else None)
+    if automated:
+        return _finish(runtime, claim.inbound_id, Outcome(Inbound.AUTOMATED, _automated_reason(automated, parsed)))
+    with runtime.sessions() as db:
+        # The gateway checked too; checked again here because nothing unchecked may ever reach a client.
+        if staff_member(db, claim.project_id, claim.mail_from) is None:
+            reason = f"{claim.mail_from or 'The empty sender'} is not staff"
+            return _finish(runtime, claim.inbound_id, Outcome(Inbound.REFUSED, reason, NOT_STAFF, (), parsed.subject))
+    files = store_attachments(parsed, runtime.store, max_bytes=runtime.settings.max_attachment_bytes)
+    if not (parsed.titled or parsed.text or files.stored):
+        problems = ("It had nothing to post: no subject, no note and no photos.", *files.refused)
+        outcome = Outcome(Inbound.REFUSED, " ".join(problems), NOT_POSTED, problems, parsed.subject)
+        return _finish(runtime, claim.inbound_id, outcome)
+    with transaction(runtime.sessions) as db:
+        inbound = db.scalar(select(Inbound).where(Inbound.id == claim.inbound_id).with_for_update())
+        if inbound is None or inbound.status != Inbound.QUEUED:
+            return Outcome("already handled")
+        _, tag, _ = split_address(claim.rcpt_to)
+        entry = create_entry(db, parsed, inbound, files, kind=kind_from_tag(tag) if tag else None)
+        inbound.status = Inbound.POSTED
+        inbound.processed_at = utcnow()
+        notes = tuple(files.notes)
+        return Outcome(Inbound.POSTED, "", POSTED_WITH_PROBLEMS if notes else "", notes, parsed.subject, entry.id)
 
 
 def _automated_reason(reason: str, parsed: ParsedEmail) -> str:
@@ -81,14 +126,39 @@ def _automated_reason(reason: str, parsed: ParsedEmail) -> str:
     return reason
 
 
-def _finish(runtime: Runtime, inbound_id: int, status: str, reason: str) -> str:
+def _finish(runtime: Runtime, inbound_id: int, outcome: Outcome) -> Outcome:
     with transaction(runtime.sessions) as db:
         inbound = db.get(Inbound, inbound_id)
         if inbound is not None and inbound.status == Inbound.QUEUED:
-            inbound.status = status
-            inbound.reason = reason
+            inbound.status = outcome.status
+            inbound.reason = outcome.reason
             inbound.processed_at = utcnow()
-    return f"{status}: {reason}"
+    return outcome
+
+
+def _tell_sender(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
+    """Send the sender a notice about their email when there is something to tell; never fail the job for it."""
+    if not outcome.notice:
+        return
+    settings = runtime.settings
+    local, _, _ = split_address(claim.rcpt_to)
+    link = ""
+    with runtime.sessions() as db:
+        staff = staff_member(db, claim.project_id, claim.mail_from) if claim.project_id else None
+        if staff is not None and outcome.entry_id is not None:
+            link = personal_link(settings.public_url, staff.access_token)
+    content = NoticeContent(
+        kind=outcome.notice,
+        recipient=claim.mail_from,
+        project_address=f"{local}@{settings.mail_domain}",
+        subject=outcome.subject,
+        problems=outcome.problems,
+        link=link,
+    )
+    try:
+        send_notice(runtime.sessions, runtime.mailer, settings, content, claim.inbound_id)
+    except Exception:
+        log.exception("could not send the %s notice for inbound %s", outcome.notice, claim.inbound_id)
 
 
 def requeue_lost() -> int:

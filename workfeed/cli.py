@@ -233,6 +233,53 @@ def send(files: tuple[str, ...], to: str | None, sender: str | None) -> None:
 
 
 @main.group()
+def inbound() -> None:
+    """Accepted mail: what became of it, and retrying what was set aside."""
+
+
+@inbound.command("list")
+@click.option("--failed", is_flag=True, help="Only messages set aside after failing every try.")
+@click.option("--status", type=click.Choice(["queued", "posted", "automated", "refused", "failed"]))
+@click.option("--limit", default=50, show_default=True)
+def inbound_list(failed: bool, status: str | None, limit: int) -> None:
+    """List the newest accepted messages with their status and reason."""
+    from feed.intake import list_inbound
+
+    settings = _settings()
+    _prepare(settings)
+    with sessionmaker_for(settings)() as session:
+        rows = list_inbound(session, status="failed" if failed else status, limit=limit)
+        for row in rows:
+            click.echo(
+                f"{row.id:>6}  {row.received_at:%Y-%m-%d %H:%M}  {row.status:<9}  {row.mail_from or '<>'} -> "
+                f"{row.rcpt_to}  ref {row.key}" + (f"\n        {row.reason}" if row.reason else "")
+            )
+        if not rows:
+            click.echo("no messages")
+
+
+@inbound.command("retry")
+@click.argument("ref")
+def inbound_retry(ref: str) -> None:
+    """Give a set-aside message another go (by its number or the reference its sender got)."""
+    from feed.intake import UnknownInbound, reopen_inbound
+    from feed.jobs import enqueue_ingest, redis_connection
+
+    settings = _settings()
+    _prepare(settings)
+    try:
+        with transaction(sessionmaker_for(settings)) as session:
+            inbound_id = reopen_inbound(session, ref).id
+    except (UnknownInbound, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        enqueue_ingest(redis_connection(settings.redis_url), inbound_id)
+        click.echo(f"message {inbound_id} is queued again")
+    except Exception:
+        click.echo(f"message {inbound_id} is marked to try again; a worker picks it up when it starts")
+
+
+@main.group()
 def digest() -> None:
     """Client digests."""
 

@@ -232,3 +232,14 @@ def test_one_message_to_two_projects_is_recorded_for_both_or_refused_for_both(ga
         code, reply = client.data(with_crlf(message().as_bytes()))
     assert code == 550 and b"not on the team for annex@updates.example.com" in reply
     assert inbound_rows(sessions) == []
+
+
+def test_lines_longer_than_the_rfc_limit_are_accepted(gateway, sessions):
+    mail = message()
+    mail.add_attachment(("<p>" + "x" * 5000 + "</p>").encode(), maintype="text", subtype="html", cte="8bit")
+    raw = with_crlf(mail.as_bytes())
+    assert max(len(line) for line in raw.split(b"\r\n")) > 5000
+    answer = send_raw(gateway.gateway_host, gateway.gateway_port, raw, PROJECT)
+    assert answer.startswith("250 "), answer
+    [row] = inbound_rows(sessions)
+    assert Spool(gateway.spool_dir).read(row.spool_name) == raw

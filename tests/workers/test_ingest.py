@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
@@ -194,8 +196,13 @@ def test_an_email_with_nothing_to_post_is_refused_with_a_reason(runtime, project
     ingest(runtime, inbound_id)
     row = inbound(runtime, inbound_id)
     assert row.status == Inbound.REFUSED
-    assert row.reason.startswith("Your email had nothing to post")
+    assert row.reason.startswith("It had nothing to post")
     assert entries(runtime) == []
+    [notice] = outbox(runtime)
+    assert notice["To"] == STAFF and notice["Subject"] == "Not posted: your email"
+    assert notice["Auto-Submitted"] == "auto-generated"
+    assert f"Your email to {ADDRESS} was not posted" in text_of(notice)
+    assert "It had nothing to post: no subject, no note and no photos." in text_of(notice)
 
 
 def test_a_subject_alone_is_an_update(runtime, project_id):
@@ -222,6 +229,10 @@ def test_programs_are_dropped_with_a_note_and_the_rest_posted(runtime, project_i
         assert [a.filename for a in entry.attachments] == ["IMG_1.JPG"]
         for name in ("Invoice.pdf.exe", "Invoice.pdf", "Q.docm"):
             assert f"{name} was not posted: programs and macro documents can carry viruses." in entry.notes
+    [notice] = outbox(runtime)
+    assert notice["Subject"] == "Posted, but not everything: Invoice"
+    assert "Invoice.pdf.exe was not posted" in text_of(notice)
+    assert "/c/" in text_of(notice)  # a link to see the post
 
 
 def test_a_job_whose_worker_died_is_queued_again(runtime, project_id, redis_url):
@@ -235,3 +246,56 @@ def test_a_job_whose_worker_died_is_queued_again(runtime, project_id, redis_url)
     job.heartbeat(datetime.now(UTC) - timedelta(minutes=5), ttl=600)
     assert requeue_pending(runtime, connection) == 1
     assert Job.fetch(job.id, connection=connection).get_status() == JobStatus.QUEUED
+
+
+def outbox(runtime: Runtime) -> list[EmailMessage]:
+    folder = runtime.settings.outbox_dir
+    files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
+    return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in files]
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_a_clean_post_sends_no_notice(runtime, project_id):
+    ingest(runtime, accept(runtime, update_email(), project_id))
+    assert outbox(runtime) == []
+
+
+def test_a_file_over_the_per_file_limit_is_left_out_and_the_rest_posted(runtime, project_id):
+    small = dataclasses.replace(runtime, settings=runtime.settings.with_changes(max_attachment_bytes=20_000))
+    mail = EmailMessage()
+    mail["From"] = STAFF
+    mail["To"] = ADDRESS
+    mail["Subject"] = "Walkthrough"
+    mail.set_content("Clip and a photo.")
+    mail.add_attachment(b"\0" * 50_000, maintype="video", subtype="quicktime", filename="IMG_0001.MOV")
+    mail.add_attachment(photo(), maintype="image", subtype="jpeg", filename="IMG_0002.JPG")
+    ingest(small, accept(small, mail.as_bytes(), project_id))
+    with runtime.sessions() as db:
+        [entry] = db.scalars(select(Entry)).all()
+        assert [a.filename for a in entry.attachments] == ["IMG_0002.JPG"]
+    [notice] = outbox(runtime)
+    assert "IMG_0001.MOV (0.1 MB) was not posted: one file can be at most 0.1 MB" in text_of(notice)
+
+
+def test_people_who_are_not_staff_get_one_notice_a_day_at_most(runtime, project_id):
+    for n in range(3):
+        raw = update_email(f"Question {n}").replace(b"tiling-1@", f"q{n}@".encode())
+        ingest(runtime, accept(runtime, raw, project_id, mail_from="jane@mailbox.example"))
+    [notice] = outbox(runtime)
+    assert notice["To"] == "jane@mailbox.example"
+    assert "only the project's team can post updates" in text_of(notice)
+
+
+def test_a_message_set_aside_is_reported_to_its_sender(runtime, project_id):
+    inbound_id = accept(runtime, update_email(), project_id)
+    (runtime.spool.new / inbound(runtime, inbound_id).spool_name).unlink()
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(FileNotFoundError):
+            ingest(runtime, inbound_id)
+    assert outbox(runtime) == []  # not while RQ still retries
+    ingest(runtime, inbound_id)
+    [notice] = outbox(runtime)
+    assert "Something went wrong on our side" in text_of(notice)
