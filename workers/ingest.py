@@ -95,7 +95,11 @@ def _claim(runtime: Runtime, inbound_id: int) -> Claim | str:
 def _handle(runtime: Runtime, claim: Claim) -> Outcome:
     """Decide what the message is, and post it when it is an update from staff."""
     parsed = parse_email(runtime.spool.read(claim.spool_name), claim.mail_from)
-    automated = parsed.automated or ("sent to our bounce address" if claim.project_id is None else None)
+    automated = (
+        parsed.automated
+        or ("sent to our bounce address" if claim.project_id is None else None)
+        or ("our own email came back" if is_ours(parsed, runtime.settings.mail_domain) else None)
+    )
     if automated:
         return _finish(runtime, claim.inbound_id, Outcome(Inbound.AUTOMATED, _automated_reason(automated, parsed)))
     with runtime.sessions() as db:
@@ -118,6 +122,11 @@ def _handle(runtime: Runtime, claim: Claim) -> Outcome:
         inbound.processed_at = utcnow()
         notes = tuple(files.notes)
         return Outcome(Inbound.POSTED, "", POSTED_WITH_PROBLEMS if notes else "", notes, parsed.subject, entry.id)
+
+
+def is_ours(parsed: ParsedEmail, mail_domain: str) -> bool:
+    """Say whether this is mail we sent (our Message-IDs end in our mail domain) that came back to us."""
+    return (parsed.message_id or "").lower().endswith("@" + mail_domain.lower())
 
 
 def _automated_reason(reason: str, parsed: ParsedEmail) -> str:

@@ -299,3 +299,13 @@ def test_a_message_set_aside_is_reported_to_its_sender(runtime, project_id):
     ingest(runtime, inbound_id)
     [notice] = outbox(runtime)
     assert "Something went wrong on our side" in text_of(notice)
+
+
+def test_our_own_email_coming_back_is_never_posted(runtime, project_id):
+    # e.g. a digest forwarded back by a staff member's mail rule, headers intact
+    raw = update_email("Your weekly update").replace(b"tiling-1@buildco.example", b"abc.123@updates.example.com")
+    inbound_id = accept(runtime, raw, project_id)
+    ingest(runtime, inbound_id)
+    row = inbound(runtime, inbound_id)
+    assert (row.status, row.reason) == (Inbound.AUTOMATED, "our own email came back")
+    assert entries(runtime) == [] and outbox(runtime) == []
