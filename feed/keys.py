@@ -7,9 +7,14 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from itsdangerous import URLSafeTimedSerializer
+
 from feed.settings import Settings
 
 SECRET_FILE = "secret.key"
+UNDO_SALT = "workfeed-undo-entry"
+# An undo link in a receipt works this long; after that an admin hides the entry.
+UNDO_SECONDS = 24 * 3600
 
 
 def secret_key(settings: Settings) -> str:
@@ -42,3 +47,13 @@ def _create_secret_file(path: Path) -> None:
             pass
     finally:
         os.unlink(tmp)
+
+
+def undo_token(settings: Settings, entry_key: str) -> str:
+    """Sign an entry's key for the undo link in its receipt."""
+    return URLSafeTimedSerializer(secret_key(settings), salt=UNDO_SALT).dumps(entry_key)
+
+
+def read_undo_token(settings: Settings, token: str, *, max_age: int = UNDO_SECONDS) -> str:
+    """Return the entry key an undo link names; raises SignatureExpired or BadSignature."""
+    return URLSafeTimedSerializer(secret_key(settings), salt=UNDO_SALT).loads(token, max_age=max_age)

@@ -17,7 +17,7 @@ from feed.settings import Settings
 log = logging.getLogger(__name__)
 
 NOT_POSTED = "not-posted"
-POSTED_WITH_PROBLEMS = "posted-with-problems"
+RECEIPT = "receipt"
 NOT_STAFF = "not-staff"
 
 
@@ -31,6 +31,8 @@ class NoticeContent:
     subject: str
     problems: tuple[str, ...]
     link: str = ""
+    undo_link: str = ""
+    summary: str = ""  # what was posted: "Decision, 3 photos and 1 video"
 
 
 def notice_key(kind: str, inbound_id: int, today: datetime) -> str:
@@ -57,7 +59,8 @@ def send_notice(
             notice_id = notice.id
     except IntegrityError:
         return False
-    subject, text, html = render_email("notice", {"notice": content}, settings)
+    template = "receipt" if content.kind == RECEIPT else "notice"
+    subject, text, html = render_email(template, {"notice": content}, settings)
     message = compose_email(settings, to=content.recipient, subject=subject, text=text, html=html)
     send_email(
         mailer,

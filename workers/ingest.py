@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,8 +16,9 @@ from feed.addresses import split_address
 from feed.db import transaction
 from feed.entries import create_entry, store_attachments
 from feed.jobs import enqueue_ingest, is_pending
-from feed.models import Inbound, utcnow
-from feed.notices import NOT_POSTED, NOT_STAFF, POSTED_WITH_PROBLEMS, NoticeContent, send_notice
+from feed.keys import undo_token
+from feed.models import Entry, Inbound, utcnow
+from feed.notices import NOT_POSTED, NOT_STAFF, RECEIPT, NoticeContent, send_notice
 from feed.parsing import ParsedEmail, kind_from_tag, parse_email
 from feed.projects import personal_link, staff_member
 from workers.runtime import Runtime, opened_runtime
@@ -55,6 +57,7 @@ class Outcome:
     problems: tuple[str, ...] = ()
     subject: str = ""
     entry_id: int | None = None
+    summary: str = ""
 
 
 def ingest(runtime: Runtime, inbound_id: int) -> str:
@@ -120,8 +123,20 @@ def _handle(runtime: Runtime, claim: Claim) -> Outcome:
         entry = create_entry(db, parsed, inbound, files, kind=kind_from_tag(tag) if tag else None)
         inbound.status = Inbound.POSTED
         inbound.processed_at = utcnow()
-        notes = tuple(files.notes)
-        return Outcome(Inbound.POSTED, "", POSTED_WITH_PROBLEMS if notes else "", notes, parsed.subject, entry.id)
+        return Outcome(Inbound.POSTED, "", RECEIPT, tuple(files.notes), entry.title, entry.id, summary(entry))
+
+
+def summary(entry: Entry) -> str:
+    """Say what was posted, the way a receipt does: "Decision, 3 photos and 1 video"."""
+    counts = Counter(attachment.kind for attachment in entry.attachments)
+    parts = [
+        f"{counts[kind]} {noun}{'' if counts[kind] == 1 else 's'}"
+        for kind, noun in (("image", "photo"), ("video", "video"), ("document", "file"))
+        if counts[kind]
+    ]
+    things = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+    label = "an update" if entry.kind == "update" else f"a {entry.kind}"
+    return f"“{entry.title}”, {label}" + (f" with {things}" if things else "")
 
 
 def is_ours(parsed: ParsedEmail, mail_domain: str) -> bool:
@@ -151,11 +166,13 @@ def _tell_sender(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
         return
     settings = runtime.settings
     local, _, _ = split_address(claim.rcpt_to)
-    link = ""
+    link = undo_link = ""
     with runtime.sessions() as db:
         staff = staff_member(db, claim.project_id, claim.mail_from) if claim.project_id else None
-        if staff is not None and outcome.entry_id is not None:
+        entry = db.get(Entry, outcome.entry_id) if outcome.entry_id is not None else None
+        if staff is not None and entry is not None:
             link = personal_link(settings.public_url, staff.access_token)
+            undo_link = f"{settings.public_url}/undo/{undo_token(settings, entry.key)}"
     content = NoticeContent(
         kind=outcome.notice,
         recipient=claim.mail_from,
@@ -163,6 +180,8 @@ def _tell_sender(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
         subject=outcome.subject,
         problems=outcome.problems,
         link=link,
+        undo_link=undo_link,
+        summary=outcome.summary,
     )
     try:
         send_notice(runtime.sessions, runtime.mailer, settings, content, claim.inbound_id)

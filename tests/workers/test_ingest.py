@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from feed.db import transaction
 from feed.jobs import INGEST, enqueue_ingest
+from feed.keys import read_undo_token
 from feed.models import Entry, Inbound, Member, utcnow
 from feed.projects import Person, create_project
 from tests.conftest import sample
@@ -231,6 +233,7 @@ def test_programs_are_dropped_with_a_note_and_the_rest_posted(runtime, project_i
             assert f"{name} was not posted: programs and macro documents can carry viruses." in entry.notes
     [notice] = outbox(runtime)
     assert notice["Subject"] == "Posted, but not everything: Invoice"
+    assert "“Invoice”, an update with 1 photo" in text_of(notice)
     assert "Invoice.pdf.exe was not posted" in text_of(notice)
     assert "/c/" in text_of(notice)  # a link to see the post
 
@@ -258,9 +261,19 @@ def text_of(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def test_a_clean_post_sends_no_notice(runtime, project_id):
-    ingest(runtime, accept(runtime, update_email(), project_id))
-    assert outbox(runtime) == []
+def test_every_post_gets_a_receipt_with_a_view_link_and_an_undo_link(runtime, project_id):
+    ingest(runtime, accept(runtime, update_email(photos=2), project_id))
+    [receipt] = outbox(runtime)
+    assert receipt["To"] == STAFF and receipt["Subject"] == "Posted: Tiling started"
+    assert receipt["Auto-Submitted"] == "auto-generated"
+    text = text_of(receipt)
+    assert f"Your update is on the timeline of {ADDRESS}: “Tiling started”, an update with 2 photos." in text
+    with runtime.sessions() as db:
+        staff = db.scalar(select(Member).where(Member.email == STAFF))
+        assert f"{runtime.settings.public_url}/c/{staff.access_token}" in text
+    [token] = re.findall(r"/undo/(\S+)", text)
+    [entry] = entries(runtime)
+    assert read_undo_token(runtime.settings, token) == entry.key
 
 
 def test_a_file_over_the_per_file_limit_is_left_out_and_the_rest_posted(runtime, project_id):
