@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feed.decisions import open_decision
 from feed.media import ProcessedMedia, forbidden_reason, process_media
 from feed.models import Attachment, Entry, Inbound, Member, Rendition, utcnow
 from feed.parsing import ParsedAttachment, ParsedEmail
@@ -128,6 +129,7 @@ def create_entry(
             for rendition, key in zip(media.renditions, item.rendition_keys, strict=True)
         ]
         entry.attachments.append(attachment)
+    open_decision(entry)
     session.add(entry)
     session.flush()
     return entry

@@ -10,6 +10,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 INGEST = "ingest"
+MAIL = "mail"
 DIGESTS = "digests"
 
 INGEST_MESSAGE = "workers.ingest.ingest_message"
@@ -48,4 +49,11 @@ def enqueue_ingest(connection: Redis, inbound_id: int) -> Job:
         job_timeout=600,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
+    )
+
+
+def enqueue_staff_alert(connection: Redis, entry_id: int) -> Job:
+    """Queue telling the project's staff about a client's answer or question."""
+    return Queue(MAIL, connection=connection).enqueue(
+        "workers.decisions.tell_staff_job", entry_id, retry=Retry(max=3, interval=[10, 60, 300])
     )

@@ -94,6 +94,8 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(16))
     # The secret in a client's personal link; staff have one too for later use.
     access_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The key in this person's reply address (reply+<key>@MAIL_DOMAIN): says who answers, for which project.
+    reply_key: Mapped[str | None] = mapped_column(String(32), unique=True, default=new_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="members")
@@ -155,6 +157,10 @@ class Entry(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     quoted: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Lines after "[internal]": kept for staff, never shown or sent to a client.
+    internal: Mapped[str] = mapped_column(Text, default="")
+    # A client's answer or question points at the entry it answers.
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -164,6 +170,35 @@ class Entry(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="entry", order_by="Attachment.position", cascade="all, delete-orphan"
     )
+    decision: Mapped[Decision | None] = relationship(back_populates="entry", cascade="all, delete-orphan")
+    reply_to: Mapped[Entry | None] = relationship(remote_side=[id])
+
+
+class Decision(Base):
+    """What a [Decision] or [Variation] entry asks of the client, and how it was answered."""
+
+    __tablename__ = "decision"
+
+    OPEN = "open"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CLOSED = "closed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default=OPEN, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    answered_via: Mapped[str] = mapped_column(String(16), default="")
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    entry: Mapped[Entry] = relationship(back_populates="decision")
+    answered_by: Mapped[Member | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.OPEN
 
 
 class Attachment(Base):

@@ -78,6 +78,8 @@ class GatewayHandler:
             if not automated:
                 # Auto-replies are accepted and recorded, never refused: a refusal would answer them.
                 for route in routes:
+                    if route.is_reply:
+                        continue  # clients answer here; ingest checks the reply is from the right person
                     if route.project_id is not None and staff_member(db, route.project_id, mail_from) is None:
                         return replies.REJECT_NOT_STAFF.format(
                             sender=mail_from or "An empty sender", address=route.address

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feed.addresses import BOUNCE_LOCALPART, split_address
-from feed.models import Project
+from feed.models import Member, Project
+from feed.replies import REPLY_LOCALPART, reply_key_of
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Route:
     address: str
     project_id: int | None
     tag: str = ""
+    is_reply: bool = False  # a reply to our mail, from a client: anyone may send it, ingest judges it
 
     @property
     def is_bounce(self) -> bool:
@@ -31,6 +33,10 @@ def route_recipient(session: Session, address: str, mail_domain: str) -> Route |
         return None
     if local == BOUNCE_LOCALPART:
         return Route(address=address, project_id=None, tag=tag)
+    if local == REPLY_LOCALPART:
+        key = reply_key_of(address, mail_domain)
+        member = session.scalar(select(Member).where(Member.reply_key == key)) if key else None
+        return Route(address=address, project_id=member.project_id, is_reply=True) if member else None
     project = session.scalar(select(Project).where(Project.address == local))
     if project is None:
         return None

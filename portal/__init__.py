@@ -9,7 +9,7 @@ from feed.db import sessionmaker_for
 from feed.keys import secret_key
 from feed.settings import TEMPLATES_DIR, Settings
 from feed.storage import LocalFileStore
-from portal import access, media, timeline, undo
+from portal import access, decisions, media, timeline, undo
 from portal.context import Services, install
 from portal.security import add_security_headers, session_config
 
@@ -23,6 +23,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(add_security_headers)
     # Every form posts with a token from the session: a link or another site cannot act for a person.
     CSRFProtect(app)
-    for blueprint in (access.bp, timeline.bp, media.bp, undo.bp):
+    for blueprint in (access.bp, timeline.bp, media.bp, undo.bp, decisions.bp):
         app.register_blueprint(blueprint)
     return app

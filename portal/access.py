@@ -24,19 +24,25 @@ def viewer_member_ids() -> list[int]:
     return [m for m in remembered if isinstance(m, int) and not isinstance(m, bool)]
 
 
-def _viewer_project_ids() -> Select[tuple[int]]:
+def viewer_project_ids() -> Select[tuple[int]]:
     return select(Member.project_id).where(Member.id.in_(viewer_member_ids()))
 
 
 def viewer_project(project_key: str) -> Project | None:
     """Return the project with this key if the viewer belongs to it, else None."""
-    query = select(Project).where(Project.key == project_key, Project.id.in_(_viewer_project_ids()))
+    query = select(Project).where(Project.key == project_key, Project.id.in_(viewer_project_ids()))
     return db().scalar(query)
+
+
+def viewer_member(project: Project) -> Member | None:
+    """Return who the viewer is on this project (a client before staff), or None."""
+    members = db().scalars(select(Member).where(Member.id.in_(viewer_member_ids()), Member.project_id == project.id))
+    return min(members, key=lambda m: (m.role != Member.CLIENT, m.id), default=None)
 
 
 def viewer_projects() -> list[Project]:
     """Return every project the viewer belongs to, by name."""
-    query = select(Project).where(Project.id.in_(_viewer_project_ids())).order_by(Project.name, Project.id)
+    query = select(Project).where(Project.id.in_(viewer_project_ids())).order_by(Project.name, Project.id)
     return list(db().scalars(query))
 
 
@@ -48,7 +54,7 @@ def viewer_attachment(attachment_key: str) -> Attachment | None:
         .where(
             Attachment.key == attachment_key,
             Entry.hidden.is_(False),
-            Entry.project_id.in_(_viewer_project_ids()),
+            Entry.project_id.in_(viewer_project_ids()),
         )
     )
     return db().scalar(query)

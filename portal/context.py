@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g
+from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from feed.settings import Settings
@@ -39,6 +40,15 @@ def settings() -> Settings:
 
 def store() -> FileStore:
     return services().store
+
+
+def queue_connection() -> Redis:
+    """The Redis connection for queueing jobs, made on first use and shared by the process."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    connection = app.extensions.get("workfeed.redis")
+    if connection is None:
+        connection = app.extensions["workfeed.redis"] = Redis.from_url(settings().redis_url)
+    return connection
 
 
 def db() -> Session:

@@ -11,8 +11,8 @@ from flask import Blueprint, abort, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from feed.models import Attachment, Entry, Project
-from portal.access import viewer_project
+from feed.models import Attachment, Decision, Entry, Project
+from portal.access import viewer_member, viewer_project
 from portal.context import db, settings
 
 bp = Blueprint("timeline", __name__)
@@ -23,7 +23,10 @@ BADGES = {
     "variation": "Variation",
     "delay": "Delay",
     "milestone": "Milestone",
+    "answer": "Answer",
+    "message": "Question",
 }
+
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,12 @@ def show(project_key: str) -> str:
     if project is None:
         abort(404)
     zone = project_zone(project, settings().default_timezone)
-    days = group_by_day(visible_entries(project), zone, datetime.now(zone).date())
-    return render_template("portal/timeline.html", project=project, days=days)
+    entries = visible_entries(project)
+    days = group_by_day(entries, zone, datetime.now(zone).date())
+    waiting = [e for e in reversed(entries) if e.decision is not None and e.decision.is_open]
+    return render_template(
+        "portal/timeline.html", project=project, days=days, waiting=waiting, viewer=viewer_member(project)
+    )
 
 
 def visible_entries(project: Project) -> list[Entry]:
@@ -92,6 +99,7 @@ def visible_entries(project: Project) -> list[Entry]:
         .order_by(Entry.occurred_at.desc(), Entry.id.desc())
         .options(
             selectinload(Entry.author),
+            selectinload(Entry.decision).selectinload(Decision.answered_by),
             selectinload(Entry.attachments).selectinload(Attachment.renditions),
         )
     )

@@ -15,6 +15,7 @@ from feed.digests import build_digest_email, digest_content, due_period
 from feed.mail import MailNotSent, send_email, stamp_message
 from feed.models import Digest, Member, Project, utcnow
 from feed.projects import lock_project
+from feed.replies import reply_address
 from feed.settings import Settings
 from workers.runtime import Runtime, opened_runtime
 
@@ -70,6 +71,8 @@ def deliver_digest(runtime: Runtime, member_id: int, period: str, now: datetime)
             if content is None:
                 return DigestResult(member_id, period, NOTHING_NEW)
             message = stamp_message(build_digest_email(content, settings, runtime.store), settings)
+            # A reply to the digest reaches the project as this client's message.
+            message["Reply-To"] = reply_address(member.reply_key or "", settings.mail_domain)
             digest = Digest(
                 member_id=member_id,
                 period=period,

@@ -6,6 +6,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
 
 from redis import Redis
 from rq import get_current_job
@@ -14,13 +15,16 @@ from sqlalchemy.exc import IntegrityError
 
 from feed.addresses import split_address
 from feed.db import transaction
+from feed.decisions import EMAIL, answer_decision, find_decision, record_message
 from feed.entries import create_entry, store_attachments
 from feed.jobs import enqueue_ingest, is_pending
 from feed.keys import undo_token
-from feed.models import Entry, Inbound, utcnow
+from feed.models import Entry, Inbound, Member, utcnow
 from feed.notices import NOT_POSTED, NOT_STAFF, RECEIPT, NoticeContent, send_notice
 from feed.parsing import ParsedEmail, kind_from_tag, parse_email
 from feed.projects import personal_link, staff_member
+from feed.replies import read_answer, reply_key_of
+from workers.decisions import ask_clients, decision_key_in, tell_staff
 from workers.runtime import Runtime, opened_runtime
 
 log = logging.getLogger(__name__)
@@ -97,7 +101,8 @@ def _claim(runtime: Runtime, inbound_id: int) -> Claim | str:
 
 def _handle(runtime: Runtime, claim: Claim) -> Outcome:
     """Decide what the message is, and post it when it is an update from staff."""
-    parsed = parse_email(runtime.spool.read(claim.spool_name), claim.mail_from)
+    raw = runtime.spool.read(claim.spool_name)
+    parsed = parse_email(raw, claim.mail_from)
     automated = (
         parsed.automated
         or ("sent to our bounce address" if claim.project_id is None else None)
@@ -105,6 +110,8 @@ def _handle(runtime: Runtime, claim: Claim) -> Outcome:
     )
     if automated:
         return _finish(runtime, claim.inbound_id, Outcome(Inbound.AUTOMATED, _automated_reason(automated, parsed)))
+    if reply_key_of(claim.rcpt_to, runtime.settings.mail_domain):
+        return _handle_reply(runtime, claim, parsed, raw)
     with runtime.sessions() as db:
         # The gateway checked too; checked again here because nothing unchecked may ever reach a client.
         if staff_member(db, claim.project_id, claim.mail_from) is None:
@@ -121,9 +128,50 @@ def _handle(runtime: Runtime, claim: Claim) -> Outcome:
             return Outcome("already handled")
         _, tag, _ = split_address(claim.rcpt_to)
         entry = create_entry(db, parsed, inbound, files, kind=kind_from_tag(tag) if tag else None)
-        inbound.status = Inbound.POSTED
-        inbound.processed_at = utcnow()
-        return Outcome(Inbound.POSTED, "", RECEIPT, tuple(files.notes), entry.title, entry.id, summary(entry))
+        outcome = Outcome(Inbound.POSTED, "", RECEIPT, tuple(files.notes), entry.title, entry.id, summary(entry))
+        asks_client = entry.decision is not None
+        _settle(inbound, outcome)
+    if asks_client:
+        # A decision reaches the client at once, not in the next digest.
+        ask_clients(runtime, entry.id)
+    return outcome
+
+
+def _handle_reply(runtime: Runtime, claim: Claim, parsed: ParsedEmail, raw: bytes) -> Outcome:
+    """Record a client's reply: an answer to the decision it replies to, else their question or message."""
+    key = reply_key_of(claim.rcpt_to, runtime.settings.mail_domain)
+    headers = BytesHeaderParser().parsebytes(raw)
+    references = f"{headers.get('In-Reply-To', '')} {headers.get('References', '')}"
+    with transaction(runtime.sessions) as db:
+        inbound = db.scalar(select(Inbound).where(Inbound.id == claim.inbound_id).with_for_update())
+        if inbound is None or inbound.status != Inbound.QUEUED:
+            return Outcome("already handled")
+        member = db.scalar(select(Member).where(Member.reply_key == key))
+        if member is None or member.email != claim.mail_from.lower():
+            # Only the person the reply address was made for speaks through it.
+            owner = member.email if member else "nobody"
+            reason = f"a reply from {claim.mail_from or '<>'} to the reply address of {owner}; not recorded"
+            return _settle(inbound, Outcome(Inbound.REFUSED, reason))
+        decision = find_decision(db, member.project_id, decision_key_in(references))
+        answer = read_answer(parsed.text)
+        entry = None
+        if answer and decision is not None and member.role == Member.CLIENT:
+            entry = answer_decision(db, decision, member, answer, EMAIL)
+        if entry is None:
+            about = decision.entry if decision is not None else None
+            entry = record_message(db, member, parsed.text or parsed.title, about=about, via=EMAIL)
+        entry.inbound_id = claim.inbound_id
+        outcome = _settle(inbound, Outcome(Inbound.POSTED, entry_id=entry.id))
+    tell_staff(runtime, outcome.entry_id)
+    return outcome
+
+
+def _settle(inbound: Inbound, outcome: Outcome) -> Outcome:
+    """Write the outcome on the inbound row inside the caller's transaction."""
+    inbound.status = outcome.status
+    inbound.reason = outcome.reason
+    inbound.processed_at = utcnow()
+    return outcome
 
 
 def summary(entry: Entry) -> str:

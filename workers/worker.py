@@ -6,7 +6,7 @@ import logging
 
 from rq import Queue, Worker
 
-from feed.jobs import DIGESTS, INGEST, redis_connection
+from feed.jobs import DIGESTS, INGEST, MAIL, redis_connection
 from feed.settings import Settings
 from workers.ingest import requeue_pending
 from workers.runtime import opened_runtime
@@ -22,5 +22,5 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
         found = requeue_pending(runtime, connection)
     if found:
         log.info("queued %d waiting messages again", found)
-    queues = [Queue(name, connection=connection) for name in (INGEST, DIGESTS)]
+    queues = [Queue(name, connection=connection) for name in (INGEST, MAIL, DIGESTS)]
     Worker(queues, connection=connection).work(with_scheduler=True, burst=burst)

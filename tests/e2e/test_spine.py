@@ -212,13 +212,21 @@ def test_samples_become_a_private_timeline_and_a_digest(system, sessions, mail_s
     ]
     assert "Variation%20V-03%20%E2%80%93%20island%20socket.pdf" in disposition
 
-    # The digest: sent into a real SMTP sink, its link followed as the client.
-    # Each posted email got its receipt; 09 and 10 were never answered.
+    # Each posted email got its receipt, the decision and the variation went to Jane at once,
+    # and 09 and 10 were never answered.
     receipts = [m for m in mail_sink.messages if m.message["Subject"].startswith("Posted")]
-    assert len(receipts) == len(POSTED) == len(mail_sink.messages)
+    assert len(receipts) == len(POSTED)
     assert {r for m in receipts for r in m.recipients} == {"dan.mercer@buildco.example", "priya@buildco.example"}
+    asked = sorted(m.message["Subject"] for m in mail_sink.messages if m not in receipts)
+    assert asked == [
+        "Holloway Kitchen: a change needs your approval – Extra socket on island (+£180)",
+        "Holloway Kitchen: needs your decision – Splashback tile colour",
+    ]
+    # The digest: sent into a real SMTP sink, its link followed as the client.
     workfeed(env, "digest", "send", "--now")
-    to_jane = [m for m in mail_sink.messages if "jane.holloway@mailbox.example" in m.recipients]
+    to_jane = [
+        m for m in mail_sink.messages if m.recipients == ["jane.holloway@mailbox.example"] and "update" in m.message["Subject"]
+    ]
     assert len(to_jane) == 1
     digest = to_jane[0].message
     assert digest["Auto-Submitted"] == "auto-generated"

@@ -137,6 +137,9 @@ def test_digest_arrives_with_text_html_inline_images_and_personal_link(services,
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["From"].addresses[0].addr_spec == "updates@updates.example.com"
     assert message["To"].addresses[0].addr_spec == "sarah@client.example"
+    with sessions() as session:
+        reply_key = session.get(Member, holloway["client"]).reply_key
+    assert message["Reply-To"] == f"reply+{reply_key}@updates.example.com"
     assert message["Date"] is not None
     assert re.fullmatch(r"<[^@>]+@updates\.example\.com>", message["Message-ID"])
     assert message.get_content_type() == "multipart/alternative"
