@@ -12,6 +12,7 @@ from feed.decisions import open_decision
 from feed.media import ProcessedMedia, forbidden_reason, process_media
 from feed.models import Attachment, Entry, Inbound, Member, Rendition, utcnow
 from feed.parsing import ParsedAttachment, ParsedEmail
+from feed.progress import split_internal
 from feed.projects import lock_project
 from feed.settings import megabytes
 from feed.storage import FileStore
@@ -93,13 +94,16 @@ def create_entry(
     )
     if author is not None and not author.name and parsed.from_address == author.email and parsed.from_name:
         author.name = parsed.from_name  # "Dan Mercer" reads better on the timeline than an address
+    # Everything after an [internal] line is for staff only: never on a page or in an email to a client.
+    client_text, internal = split_internal(parsed.text)
     entry = Entry(
         project_id=inbound.project_id,
         inbound_id=inbound.id,
         author_id=author.id if author else None,
         kind=kind or parsed.kind,
         title=parsed.title,
-        body=parsed.text,
+        body=client_text,
+        internal=internal,
         quoted=parsed.quoted,
         notes="\n".join(files.notes),
         occurred_at=occurred_at(parsed, inbound.received_at),

@@ -57,3 +57,10 @@ def enqueue_staff_alert(connection: Redis, entry_id: int) -> Job:
     return Queue(MAIL, connection=connection).enqueue(
         "workers.decisions.tell_staff_job", entry_id, retry=Retry(max=3, interval=[10, 60, 300])
     )
+
+
+def enqueue_held_report(connection: Redis, inbound_id: int) -> Job:
+    """Queue telling the project owner that an email was held as a likely forgery."""
+    return Queue(MAIL, connection=connection).enqueue(
+        "workers.ingest.report_held", inbound_id, retry=Retry(max=3, interval=[10, 60, 300])
+    )

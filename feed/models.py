@@ -120,6 +120,7 @@ class Inbound(Base):
     POSTED = "posted"
     AUTOMATED = "automated"
     REFUSED = "refused"
+    HELD = "held"  # the sender looked forged: kept, not posted, the owner told
     FAILED = "failed"
 
     id: Mapped[int] = mapped_column(primary_key=True)

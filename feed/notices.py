@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 NOT_POSTED = "not-posted"
 RECEIPT = "receipt"
 NOT_STAFF = "not-staff"
+HELD = "held"
 
 
 @dataclass(frozen=True)

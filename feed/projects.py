@@ -99,6 +99,14 @@ def staff_member(session: Session, project_id: int, email: str) -> Member | None
     )
 
 
+def staff_domains(session: Session, project_id: int) -> set[str]:
+    """The email domains of the project's owner and staff."""
+    emails = session.scalars(
+        select(Member.email).where(Member.project_id == project_id, Member.role.in_((Member.OWNER, Member.STAFF)))
+    )
+    return {email.rpartition("@")[2] for email in emails}
+
+
 def lock_project(session: Session, project_id: int) -> None:
     """Hold the project's row until commit, so posting and digest cut-offs take turns.
 

@@ -26,6 +26,10 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _domains(value: str) -> tuple[str, ...]:
+    return tuple(domain.strip().lower() for domain in value.split(",") if domain.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a process needs to know about where things live and how to reach them."""
@@ -44,6 +48,10 @@ class Settings:
     outbound_smtp_url: str = ""
     max_message_bytes: int = 40 * MEGABYTE
     max_attachment_bytes: int = 25 * MEGABYTE
+    # Authentication-Results are believed only from our own receiving server, named by this authserv-id.
+    trusted_authserv_id: str = ""
+    verify_dkim: bool = False
+    dkim_signed_domains: tuple[str, ...] = ()
     secret_key: str = field(default="", repr=False)
     sender_name: str = "Project updates"
     default_timezone: str = "Europe/London"
@@ -84,6 +92,11 @@ class Settings:
             outbound_smtp_url=env.get("OUTBOUND_SMTP_URL", ""),
             max_message_bytes=_int(env, "MAX_MESSAGE_MB", 40) * MEGABYTE,
             max_attachment_bytes=_int(env, "MAX_ATTACHMENT_MB", 25) * MEGABYTE,
+            trusted_authserv_id=env.get("TRUSTED_AUTHSERV_ID", "").strip(),
+            verify_dkim=env.get("VERIFY_DKIM", "").strip().lower() in ("1", "true", "yes", "on"),
+            dkim_signed_domains=tuple(
+                d.strip().lower() for d in env.get("DKIM_SIGNED_DOMAINS", "").split(",") if d.strip()
+            ),
             secret_key=env.get("SECRET_KEY", ""),
             sender_name=env.get("SENDER_NAME") or cls.sender_name,
             default_timezone=env.get("DEFAULT_TIMEZONE") or cls.default_timezone,

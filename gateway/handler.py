@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from feed.authentication import AuthVerdict, judge_sender
 from feed.automated import automated_reason
 from feed.db import transaction
-from feed.jobs import enqueue_ingest
+from feed.jobs import enqueue_held_report, enqueue_ingest
 from feed.models import Inbound
-from feed.projects import staff_member
+from feed.projects import staff_domains, staff_member
 from feed.settings import Settings
 from feed.spool import Spool
 from feed.storage import sha256_hex
@@ -63,6 +64,19 @@ class GatewayHandler:
         with self.sessions() as db:
             return route_recipient(db, address, self.settings.mail_domain)
 
+    def _judge(self, db: Session, project_id: int, headers: Message, raw: bytes, mail_from: str) -> AuthVerdict:
+        """Say whether mail claiming to be from this project's staff is forged (a forgery is held, not refused)."""
+        settings = self.settings
+        return judge_sender(
+            headers,
+            envelope_from=mail_from,
+            staff_domains=staff_domains(db, project_id),
+            authserv_id=settings.trusted_authserv_id or None,
+            raw=raw,
+            verify_dkim=settings.verify_dkim,
+            signed_domains=settings.dkim_signed_domains,
+        )
+
     def accept(self, envelope: Envelope, peer: str) -> str:
         """Refuse, or spool, record and queue the message; return the SMTP reply."""
         raw = envelope.original_content or b""
@@ -75,15 +89,16 @@ class GatewayHandler:
                 return replies.TRY_AGAIN_LATER  # a project went away between RCPT and DATA
             key = dedupe_key(headers, raw)
             seen = already_received(db, key, [route.project_id for route in routes if route.project_id is not None])
-            if not automated:
-                # Auto-replies are accepted and recorded, never refused: a refusal would answer them.
-                for route in routes:
-                    if route.is_reply:
-                        continue  # clients answer here; ingest checks the reply is from the right person
-                    if route.project_id is not None and staff_member(db, route.project_id, mail_from) is None:
-                        return replies.REJECT_NOT_STAFF.format(
-                            sender=mail_from or "An empty sender", address=route.address
-                        )
+            # Auto-replies are accepted and recorded, never refused: a refusal would answer them.
+            posting = [] if automated else [r for r in routes if r.project_id is not None and not r.is_reply]
+            for route in posting:
+                if staff_member(db, route.project_id, mail_from) is None:
+                    return replies.REJECT_NOT_STAFF.format(sender=mail_from or "An empty sender", address=route.address)
+            held = {
+                route.project_id: verdict.reason
+                for route in posting
+                if (verdict := self._judge(db, route.project_id, headers, raw, mail_from)).forged
+            }
         new_routes = [route for route in routes if route.project_id not in seen]
         if not new_routes:
             return replies.ALREADY_RECEIVED.format(ref=next(iter(seen.values())))
@@ -93,6 +108,8 @@ class GatewayHandler:
                 inbound = [
                     Inbound(
                         project_id=route.project_id,
+                        status=Inbound.HELD if route.project_id in held else Inbound.QUEUED,
+                        reason=held.get(route.project_id, ""),
                         spool_name=spool_name,
                         sha256=sha256_hex(raw),
                         dedupe_key=key if route.project_id is not None else None,
@@ -113,7 +130,10 @@ class GatewayHandler:
         # The message is safe on disk and recorded; a lost enqueue is picked up by the worker's sweep.
         for row in inbound:
             try:
-                enqueue_ingest(self.redis, row.id)
+                if row.status == Inbound.HELD:
+                    enqueue_held_report(self.redis, row.id)
+                else:
+                    enqueue_ingest(self.redis, row.id)
             except Exception:
                 log.exception("could not queue inbound %s; the sweep will pick it up", row.id)
         return replies.ACCEPTED.format(ref=inbound[0].key)

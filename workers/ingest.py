@@ -20,7 +20,7 @@ from feed.entries import create_entry, store_attachments
 from feed.jobs import enqueue_ingest, is_pending
 from feed.keys import undo_token
 from feed.models import Entry, Inbound, Member, utcnow
-from feed.notices import NOT_POSTED, NOT_STAFF, RECEIPT, NoticeContent, send_notice
+from feed.notices import HELD, NOT_POSTED, NOT_STAFF, RECEIPT, NoticeContent, send_notice
 from feed.parsing import ParsedEmail, kind_from_tag, parse_email
 from feed.projects import personal_link, staff_member
 from feed.replies import read_answer, reply_key_of
@@ -235,6 +235,32 @@ def _tell_sender(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
         send_notice(runtime.sessions, runtime.mailer, settings, content, claim.inbound_id)
     except Exception:
         log.exception("could not send the %s notice for inbound %s", outcome.notice, claim.inbound_id)
+
+
+def report_held(inbound_id: int) -> bool:
+    """Job: tell the project owner that an email claiming to be from their team was held, and why."""
+    with opened_runtime() as runtime:
+        settings = runtime.settings
+        with runtime.sessions() as db:
+            inbound = db.get(Inbound, inbound_id)
+            if inbound is None or inbound.status != Inbound.HELD or inbound.project is None:
+                return False
+            owner = next((m for m in inbound.project.members if m.role == Member.OWNER), None)
+            if owner is None:
+                return False
+            headers = BytesHeaderParser().parsebytes(runtime.spool.read(inbound.spool_name))
+            content = NoticeContent(
+                kind=HELD,
+                recipient=owner.email,
+                project_address=f"{inbound.project.address}@{settings.mail_domain}",
+                subject=str(headers.get("Subject", "")),
+                problems=(
+                    f"It says it is from {inbound.mail_from or 'nobody'}, but {inbound.reason}.",
+                    f"It was not posted. If it really is from your team, an admin can post it with:"
+                    f" workfeed inbound retry {inbound.key}",
+                ),
+            )
+        return send_notice(runtime.sessions, runtime.mailer, settings, content, inbound_id)
 
 
 def requeue_lost() -> int:

@@ -243,3 +243,27 @@ def test_lines_longer_than_the_rfc_limit_are_accepted(gateway, sessions):
     assert answer.startswith("250 "), answer
     [row] = inbound_rows(sessions)
     assert Spool(gateway.spool_dir).read(row.spool_name) == raw
+
+
+def test_a_forged_staff_email_is_accepted_and_held_not_posted(settings, redis_url, project, sessions):
+    trusting = settings.with_changes(
+        redis_url=redis_url, gateway_port=free_port(), trusted_authserv_id="mx.updates.example.com"
+    )
+    controller = build_gateway(trusting)
+    controller.start()
+    try:
+        forged = message(
+            Authentication_Results="mx.updates.example.com; dmarc=fail header.from=buildco.example; spf=fail"
+        )
+        honest = message(subject="Real", Authentication_Results="mx.updates.example.com; dmarc=pass")
+        planted = message(subject="Planted", Authentication_Results="evil.example; dmarc=fail")
+        for mail in (forged, honest, planted):
+            assert send_raw(trusting.gateway_host, trusting.gateway_port, mail.as_bytes(), PROJECT).startswith("250 ")
+    finally:
+        controller.stop()
+    held, real, kept = inbound_rows(sessions)
+    assert held.status == Inbound.HELD and "DMARC" in held.reason
+    assert (real.status, kept.status) == (Inbound.QUEUED, Inbound.QUEUED)  # someone else's header is ignored
+    connection = Redis.from_url(redis_url)
+    assert Queue("mail", connection=connection).jobs[0].args == (held.id,)
+    assert Queue(INGEST, connection=connection).job_ids == [f"ingest-{real.id}", f"ingest-{kept.id}"]

@@ -322,3 +322,33 @@ def test_our_own_email_coming_back_is_never_posted(runtime, project_id):
     row = inbound(runtime, inbound_id)
     assert (row.status, row.reason) == (Inbound.AUTOMATED, "our own email came back")
     assert entries(runtime) == [] and outbox(runtime) == []
+
+
+def test_the_owner_is_told_about_a_held_email_and_it_is_not_posted(runtime, project_id, monkeypatch):
+    from workers.ingest import report_held
+
+    inbound_id = accept(runtime, update_email("New bank details"), project_id)
+    with transaction(runtime.sessions) as db:
+        row = db.get(Inbound, inbound_id)
+        row.status, row.reason = Inbound.HELD, "DMARC failed for buildco.example"
+    for name, value in {"DATA_DIR": runtime.settings.data_dir, "DATABASE_URL": runtime.settings.database_url}.items():
+        monkeypatch.setenv(name, str(value))
+    assert report_held(inbound_id) is True
+    assert report_held(inbound_id) is False  # told once
+    [notice] = outbox(runtime)
+    assert notice["To"] == STAFF and notice["Subject"] == "Held, possibly forged: New bank details"
+    assert "DMARC failed for buildco.example" in text_of(notice)
+    assert f"workfeed inbound retry {inbound(runtime, inbound_id).key}" in text_of(notice)
+    assert ingest(runtime, inbound_id) == "already held" and entries(runtime) == []
+
+
+def test_internal_lines_are_kept_for_staff_and_never_shown_to_clients(runtime, project_id):
+    mail = EmailMessage()
+    mail["From"] = STAFF
+    mail["To"] = ADDRESS
+    mail["Subject"] = "Worktop templated"
+    mail.set_content("Templating done.\n\n[internal]\nSupplier margin 30%, tell nobody.\n")
+    ingest(runtime, accept(runtime, mail.as_bytes(), project_id))
+    [entry] = entries(runtime)
+    assert entry.body == "Templating done."
+    assert "Supplier margin 30%" in entry.internal
