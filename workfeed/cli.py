@@ -239,7 +239,7 @@ def inbound() -> None:
 
 @inbound.command("list")
 @click.option("--failed", is_flag=True, help="Only messages set aside after failing every try.")
-@click.option("--status", type=click.Choice(["queued", "posted", "automated", "refused", "failed"]))
+@click.option("--status", type=click.Choice(["queued", "posted", "automated", "refused", "held", "failed"]))
 @click.option("--limit", default=50, show_default=True)
 def inbound_list(failed: bool, status: str | None, limit: int) -> None:
     """List the newest accepted messages with their status and reason."""
