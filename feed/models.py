@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -71,10 +74,23 @@ class Project(Base):
     # Weekly digest slot in the project's time zone: Monday=0 … Sunday=6.
     digest_weekday: Mapped[int] = mapped_column(Integer, default=4)
     digest_time: Mapped[str] = mapped_column(String(5), default="16:00")
+    trade: Mapped[str] = mapped_column(String(32), default="renovation", server_default="renovation")
+    # The ordered stage names, one per line (a template per trade, then whatever [Stage] emails add).
+    stage_list: Mapped[str] = mapped_column(Text, default="", server_default="")
+    current_stage: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     members: Mapped[list[Member]] = relationship(back_populates="project", cascade="all, delete-orphan")
     entries: Mapped[list[Entry]] = relationship(back_populates="project")
+    key_dates: Mapped[list[KeyDate]] = relationship(order_by="KeyDate.day", cascade="all, delete-orphan")
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return tuple(line for line in self.stage_list.splitlines() if line.strip())
+
+    @stages.setter
+    def stages(self, names: tuple[str, ...] | list[str]) -> None:
+        self.stage_list = "\n".join(names)
 
 
 class Member(Base):
@@ -193,6 +209,10 @@ class Decision(Base):
     answered_via: Mapped[str] = mapped_column(String(16), default="")
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What a variation changes, when its email says: extra cost (negative: a credit) and days.
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="", server_default="")
+    days: Mapped[int | None] = mapped_column(Integer)
 
     entry: Mapped[Entry] = relationship(back_populates="decision")
     answered_by: Mapped[Member | None] = relationship()
@@ -200,6 +220,20 @@ class Decision(Base):
     @property
     def is_open(self) -> bool:
         return self.state == self.OPEN
+
+
+class KeyDate(Base):
+    """A date the client plans around (a delivery, the handover), moved by [Delay] emails."""
+
+    __tablename__ = "key_date"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date)
+    previous_day: Mapped[date | None] = mapped_column(Date)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
 
 
 class Attachment(Base):

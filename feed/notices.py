@@ -36,6 +36,7 @@ class NoticeContent:
     link: str = ""
     undo_link: str = ""
     summary: str = ""  # what was posted: "Decision, 3 photos and 1 video"
+    remarks: tuple[str, ...] = ()  # not problems, just what we assumed
 
 
 def notice_key(kind: str, inbound_id: int, today: datetime) -> str:

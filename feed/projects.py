@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feed.models import Member, Project
+from feed.stages import STAGE_TEMPLATES
 
 ADDRESS_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 RESERVED_ADDRESSES = {"bounces", "reply", "postmaster", "abuse", "mailer-daemon", "updates", "noreply"}
@@ -52,6 +53,7 @@ def create_project(
     staff: list[Person] | tuple[Person, ...] = (),
     clients: list[Person] | tuple[Person, ...] = (),
     timezone: str = "Europe/London",
+    trade: str = "renovation",
 ) -> Project:
     """Create a project with its owner, staff and clients; refuse a taken or malformed address."""
     name = name.strip()
@@ -76,7 +78,10 @@ def create_project(
     for client in clients:
         if client.email in staff_emails:
             raise ProjectError(f"{client.email} is both staff and a client; a person is one or the other")
-    project = Project(name=name, address=local, timezone=timezone)
+    if trade not in STAGE_TEMPLATES:
+        raise ProjectError(f"{trade!r} is not a trade we have stages for: {', '.join(STAGE_TEMPLATES)}")
+    project = Project(name=name, address=local, timezone=timezone, trade=trade)
+    project.stages = STAGE_TEMPLATES[trade]
     seen: set[str] = set()
     people = [(owner, Member.OWNER), *[(p, Member.STAFF) for p in staff], *[(p, Member.CLIENT) for p in clients]]
     for person, role in people:
@@ -97,6 +102,14 @@ def staff_member(session: Session, project_id: int, email: str) -> Member | None
             Member.role.in_((Member.OWNER, Member.STAFF)),
         )
     )
+
+
+def project_zone(name: str) -> ZoneInfo:
+    """The project's time zone, or UTC when the stored name is not one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def staff_domains(session: Session, project_id: int) -> set[str]:

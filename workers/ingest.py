@@ -19,10 +19,11 @@ from feed.decisions import EMAIL, answer_decision, find_decision, record_message
 from feed.entries import create_entry, store_attachments
 from feed.jobs import enqueue_ingest, is_pending
 from feed.keys import undo_token
-from feed.models import Entry, Inbound, Member, utcnow
+from feed.kinds import apply_kind
+from feed.models import Entry, Inbound, Member, Project, utcnow
 from feed.notices import HELD, NOT_POSTED, NOT_STAFF, RECEIPT, NoticeContent, send_notice
 from feed.parsing import ParsedEmail, kind_from_tag, parse_email
-from feed.projects import personal_link, staff_member
+from feed.projects import personal_link, project_zone, staff_member
 from feed.replies import read_answer, reply_key_of
 from workers.decisions import ask_clients, decision_key_in, tell_staff
 from workers.runtime import Runtime, opened_runtime
@@ -62,6 +63,7 @@ class Outcome:
     subject: str = ""
     entry_id: int | None = None
     summary: str = ""
+    remarks: tuple[str, ...] = ()  # what was assumed, for the sender: "“Tiling” was added as a stage"
 
 
 def ingest(runtime: Runtime, inbound_id: int) -> str:
@@ -128,7 +130,12 @@ def _handle(runtime: Runtime, claim: Claim) -> Outcome:
             return Outcome("already handled")
         _, tag, _ = split_address(claim.rcpt_to)
         entry = create_entry(db, parsed, inbound, files, kind=kind_from_tag(tag) if tag else None)
-        outcome = Outcome(Inbound.POSTED, "", RECEIPT, tuple(files.notes), entry.title, entry.id, summary(entry))
+        project = db.get(Project, entry.project_id)
+        local_day = entry.occurred_at.astimezone(project_zone(project.timezone)).date()
+        remarks = apply_kind(project, entry, subject=parsed.subject, today=local_day)
+        outcome = Outcome(
+            Inbound.POSTED, "", RECEIPT, tuple(files.notes), entry.title, entry.id, summary(entry), tuple(remarks)
+        )
         asks_client = entry.decision is not None
         _settle(inbound, outcome)
     if asks_client:
@@ -230,6 +237,7 @@ def _tell_sender(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
         link=link,
         undo_link=undo_link,
         summary=outcome.summary,
+        remarks=outcome.remarks,
     )
     try:
         send_notice(runtime.sessions, runtime.mailer, settings, content, claim.inbound_id)

@@ -159,6 +159,13 @@ def project() -> None:
 @click.option("--staff", multiple=True, help="Email of another staff member who may post (repeatable).")
 @click.option("--client", multiple=True, help='A client, as "Name <email>" (repeatable).')
 @click.option("--timezone", default=None, help="The project's time zone (default: DEFAULT_TIMEZONE or Europe/London).")
+@click.option(
+    "--trade",
+    default="renovation",
+    show_default=True,
+    help="Which stages to start with.",
+    type=click.Choice(["renovation", "fabrication", "furniture"]),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def project_create(
     name: str,
@@ -167,6 +174,7 @@ def project_create(
     staff: tuple[str, ...],
     client: tuple[str, ...],
     timezone: str | None,
+    trade: str,
     as_json: bool,
 ) -> None:
     """Create a project; print its email address and each client's personal link."""
@@ -182,6 +190,7 @@ def project_create(
                 staff=[parse_person(s) for s in staff],
                 clients=[parse_person(c) for c in client],
                 timezone=timezone or settings.default_timezone,
+                trade=trade,
             )
             email = f"{created.address}@{settings.mail_domain}"
             clients = [

@@ -20,22 +20,12 @@ from feed.db import transaction
 from feed.jobs import INGEST, enqueue_ingest
 from feed.keys import read_undo_token
 from feed.models import Entry, Inbound, Member, utcnow
-from feed.projects import Person, create_project
 from tests.conftest import sample
 from workers.ingest import MAX_ATTEMPTS, ingest, requeue_pending
 from workers.runtime import Runtime
 
 STAFF = "dan.mercer@buildco.example"
 ADDRESS = "holloway-kitchen@updates.example.com"
-
-
-@pytest.fixture
-def project_id(sessions) -> int:
-    with transaction(sessions) as db:
-        project = create_project(
-            db, "Holloway Kitchen", owner=Person(STAFF), clients=[Person("jane@mailbox.example", "Jane")]
-        )
-        return project.id
 
 
 def photo(shade: int = 0) -> bytes:
