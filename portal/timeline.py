@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, render_template, url_for
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from feed.models import Attachment, Decision, Entry, Project
+from feed.progress import DoneNext, split_done_next
 from portal.access import viewer_member, viewer_project
 from portal.context import db, settings
 
@@ -67,6 +69,7 @@ class Item:
     photos: list[Photo]
     videos: list[Video]
     documents: list[Document]
+    note: DoneNext
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,68 @@ def show(project_key: str) -> str:
     days = group_by_day(entries, zone, datetime.now(zone).date())
     waiting = [e for e in reversed(entries) if e.decision is not None and e.decision.is_open]
     return render_template(
-        "portal/timeline.html", project=project, days=days, waiting=waiting, viewer=viewer_member(project)
+        "portal/timeline.html",
+        project=project,
+        days=days,
+        waiting=waiting,
+        viewer=viewer_member(project),
+        stages=stage_bar(project, entries),
+        variations=variation_summary(entries),
     )
+
+
+@dataclass(frozen=True)
+class StageStep:
+    name: str
+    state: str  # "done", "current" or "todo"
+    milestones: tuple[str, ...]
+
+
+def stage_bar(project: Project, entries: list[Entry]) -> list[StageStep]:
+    """The project's stages in order, with the current one marked and milestones under the stage they fell in."""
+    stages = project.stages
+    current = stages.index(project.current_stage) if project.current_stage in stages else -1
+    reached: dict[str, list[str]] = {}
+    stage_at_time = None
+    for entry in sorted(entries, key=lambda e: (as_utc(e.occurred_at), e.id)):
+        if entry.kind == "stage":
+            stage_at_time = next((name for name in stages if name.lower() in entry.title.lower()), stage_at_time)
+        if entry.kind == "milestone":
+            reached.setdefault(stage_at_time or project.current_stage or "", []).append(entry.title)
+    return [
+        StageStep(name, "done" if n < current else "current" if n == current else "todo", tuple(reached.get(name, ())))
+        for n, name in enumerate(stages)
+    ]
+
+
+@dataclass(frozen=True)
+class VariationSummary:
+    approved: list[str]  # totals per currency, e.g. "+£180.00"
+    approved_days: int
+    pending: list[Entry]
+
+
+def variation_summary(entries: list[Entry]) -> VariationSummary | None:
+    """The running total of approved variations and the list still waiting, or None when there are none."""
+    variations = [e for e in entries if e.kind == "variation" and e.decision is not None]
+    if not variations:
+        return None
+    totals: dict[str, Decimal] = {}
+    days = 0
+    for entry in variations:
+        decision = entry.decision
+        if decision.state == "approved":
+            if decision.cost is not None:
+                totals[decision.currency] = totals.get(decision.currency, Decimal(0)) + decision.cost
+            days += decision.days or 0
+    pending = [e for e in variations if e.decision.is_open]
+    return VariationSummary([money(amount, currency) for currency, amount in totals.items()], days, pending)
+
+
+def money(amount: Decimal, currency: str) -> str:
+    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, f"{currency} ")
+    sign = "-" if amount < 0 else "+"
+    return f"{sign}{symbol}{abs(amount):,.2f}"
 
 
 def visible_entries(project: Project) -> list[Entry]:
@@ -156,6 +219,7 @@ def present_entry(entry: Entry, moment: datetime) -> Item:
         photos=photos,
         videos=videos,
         documents=documents,
+        note=split_done_next(entry.body),
     )
 
 
