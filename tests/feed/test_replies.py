@@ -24,7 +24,8 @@ def test_other_addresses_are_not_reply_addresses(address):
 
 
 @pytest.mark.parametrize(
-    "text", ["approve", "Approved", "YES", "ok", "Okay!", "Yes please", "OK, thanks", "\n\n  yes  \nSent from my iPhone"]
+    "text",
+    ["approve", "Approved", "YES", "ok", "Okay!", "Yes please", "OK, thanks", "\n\n  yes  \nSent from my iPhone"],
 )
 def test_approvals(text):
     assert read_answer(text) == APPROVED
