@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageOps
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from feed.mail import compose_email, render_email
 from feed.models import Attachment, Digest, Entry, Member, Project
-from feed.projects import personal_link
+from feed.projects import personal_link, project_zone
 from feed.settings import Settings
 from feed.storage import FileStore
 
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 MAX_IMAGES_PER_ENTRY = 3
 MAX_IMAGES = 9
 EXCERPT_CHARS = 160
-DEFAULT_ZONE = "Europe/London"
 # Thumbnails show at 176 px; twice that stays sharp on phone screens and keeps the email small.
 THUMB_PIXELS = 352
 
@@ -120,15 +119,6 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,.;:-") + "…"
-
-
-def project_zone(project: Project) -> ZoneInfo:
-    """Return the project's time zone; a name Python does not know falls back to the default zone."""
-    try:
-        return ZoneInfo(project.timezone or DEFAULT_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("project %s has an unknown time zone %r; using %s", project.id, project.timezone, DEFAULT_ZONE)
-        return ZoneInfo(DEFAULT_ZONE)
 
 
 def slot_time(text: str) -> time:

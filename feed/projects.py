@@ -104,12 +104,14 @@ def staff_member(session: Session, project_id: int, email: str) -> Member | None
     )
 
 
-def project_zone(name: str) -> ZoneInfo:
-    """The project's time zone, or UTC when the stored name is not one."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+def project_zone(project: Project, fallback: str = "Europe/London") -> ZoneInfo:
+    """The project's time zone; a name Python does not know falls back to the install's default, then UTC."""
+    for name in (project.timezone, fallback):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
 
 
 def staff_domains(session: Session, project_id: int) -> set[str]:

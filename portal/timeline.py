@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, render_template, url_for
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from feed.models import Attachment, Decision, Entry, Project
 from feed.progress import DoneNext, split_done_next
+from feed.projects import project_zone
 from portal.access import viewer_member, viewer_project
 from portal.context import db, settings
 
@@ -167,16 +167,6 @@ def visible_entries(project: Project) -> list[Entry]:
         )
     )
     return list(db().scalars(query))
-
-
-def project_zone(project: Project, fallback: str) -> tzinfo:
-    """Return the project's time zone, or the install's default when the stored name is unknown."""
-    for name in (project.timezone, fallback):
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return UTC
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -131,7 +131,7 @@ def _handle(runtime: Runtime, claim: Claim) -> Outcome:
         _, tag, _ = split_address(claim.rcpt_to)
         entry = create_entry(db, parsed, inbound, files, kind=kind_from_tag(tag) if tag else None)
         project = db.get(Project, entry.project_id)
-        local_day = entry.occurred_at.astimezone(project_zone(project.timezone)).date()
+        local_day = entry.occurred_at.astimezone(project_zone(project, runtime.settings.default_timezone)).date()
         remarks = apply_kind(project, entry, subject=parsed.subject, today=local_day)
         outcome = Outcome(
             Inbound.POSTED, "", RECEIPT, tuple(files.notes), entry.title, entry.id, summary(entry), tuple(remarks)
