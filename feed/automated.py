@@ -8,7 +8,10 @@ import email.utils
 from collections.abc import Callable, Iterator
 from email.header import decode_header, make_header
 
-DAEMON_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster"})
+# Local parts compared without separators, so "post_master" and "MAILER_DAEMON" count too.
+DAEMON_LOCAL_PARTS = frozenset({"mailerdaemon", "postmaster"})
+# Nobody can answer these, so no person writes from them: notifications, alerts, portals.
+NO_REPLY_LOCAL_PARTS = frozenset({"noreply", "donotreply"})
 
 # Lowercased subject openings, each with the kind of mail it announces.
 AUTOMATED_SUBJECTS = (
@@ -28,6 +31,8 @@ AUTOMATED_SUBJECTS = (
     ("mail delivery failed", "bounce"),
     ("returned mail:", "bounce"),
     ("failure notice", "bounce"),
+    # Microsoft's feedback-loop complaints come as plain multipart/mixed, not as a report.
+    ("complaint about message from", "abuse report"),
 )
 
 AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response")
@@ -39,6 +44,8 @@ REPORT_KINDS = {
     "disposition-notification": "read receipt (disposition notification)",
 }
 DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+# For feed.mail.stamp_message to set on everything we send, so our own mail coming back is known by name.
+LOOP_HEADER = "X-Workfeed-Loop"
 
 
 def _header(message: email.message.Message, name: str) -> str:
@@ -62,16 +69,25 @@ def _shown(value: str, limit: int = 80) -> str:
     return printable if len(printable) <= limit else printable[: limit - 1] + "…"
 
 
+def _bare(local_part: str) -> str:
+    return "".join(ch for ch in local_part.lower() if ch not in " -_.")
+
+
 def _local_parts(message: email.message.Message, mail_from: str | None) -> Iterator[tuple[str, str]]:
     """Yield (local part, address) for the From and Sender headers and the envelope sender."""
     # Split addresses before decoding names: a decoded name may hold commas or angle brackets.
     values = [str(message.get("From") or ""), str(message.get("Sender") or ""), mail_from or ""]
     for name, address in email.utils.getaddresses([v for v in values if v]):
         if address:
-            yield address.split("@", 1)[0].strip().lower(), address
+            yield _bare(address.split("@", 1)[0]), address
         elif name:
             # "From: MAILER-DAEMON <>": the name is all there is.
-            yield name.strip().lower(), name
+            yield _bare(name), name
+
+
+def _our_own_mail(message: email.message.Message, mail_from: str | None) -> str | None:
+    value = _header(message, LOOP_HEADER)
+    return f"our own mail came back ({LOOP_HEADER}: {_shown(value)})" if value else None
 
 
 def _report(message: email.message.Message, mail_from: str | None) -> str | None:
@@ -85,6 +101,13 @@ def _daemon_sender(message: email.message.Message, mail_from: str | None) -> str
     for local_part, address in _local_parts(message, mail_from):
         if local_part in DAEMON_LOCAL_PARTS:
             return f"bounce (sent by {_shown(address)})"
+    return None
+
+
+def _no_reply_sender(message: email.message.Message, mail_from: str | None) -> str | None:
+    for local_part, address in _local_parts(message, mail_from):
+        if local_part in NO_REPLY_LOCAL_PARTS:
+            return f"automated message (sent from {_shown(address)})"
     return None
 
 
@@ -141,11 +164,13 @@ def _list_traffic(message: email.message.Message, mail_from: str | None) -> str 
 
 # Most specific first, so a bounce that also says Auto-Submitted reads as a bounce.
 CHECKS: tuple[Callable[[email.message.Message, str | None], str | None], ...] = (
+    _our_own_mail,
     _report,
     _daemon_sender,
     _null_sender,
     _auto_submitted,
     _autoreply_header,
+    _no_reply_sender,
     _subject,
     _precedence,
     _list_traffic,

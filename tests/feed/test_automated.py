@@ -10,6 +10,9 @@ from email.policy import compat32
 import pytest
 
 from feed.automated import automated_reason, bounced_recipients
+from feed.mail import stamp_message
+from feed.parsing import parse_email
+from feed.settings import Settings
 from tests.conftest import CORPUS, sample
 
 SISIMAI = CORPUS / "sisimai-set-of-emails" / "maildir"
@@ -139,6 +142,8 @@ def test_unknown_envelope_sender_is_not_judged():
         ("From", "postmaster@mailbox.example"),
         ("From", "MAILER-DAEMON <>"),
         ("Sender", "Postmaster <POSTMASTER@mailbox.example>"),
+        ("From", "post_master@vtext.example.com"),
+        ("From", "Mailer_Daemon@mx.mailbox.example"),
     ],
 )
 def test_daemon_senders_are_automated(name, value):
@@ -248,3 +253,55 @@ def test_ordinary_mail_in_the_corpus_is_not_automated():
 
     assert len(files) == 2
     assert flagged == []
+
+
+def our_receipt(**headers: str) -> EmailMessage:
+    """A message as workfeed sends it, stamped the way feed.mail stamps everything we send."""
+    msg = EmailMessage()
+    msg["To"] = "dan.mercer@buildco.example"
+    msg["Subject"] = "Posted: Tiling started"
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content("Your update is on the timeline.")
+    return stamp_message(msg, Settings(mail_domain="updates.example.com"))
+
+
+def test_mail_we_sent_coming_back_is_automated():
+    raw = our_receipt().as_bytes()
+
+    parsed = parse_email(raw, "dan.mercer@buildco.example")
+
+    assert parsed.message_id.endswith("@updates.example.com")
+    assert parsed.automated == "automated message (Auto-Submitted: auto-generated)"
+
+
+def test_mail_we_sent_is_known_by_its_loop_header_even_when_auto_submitted_is_lost():
+    msg = our_receipt(X_Workfeed_Loop="updates.example.com")
+    del msg["Auto-Submitted"]
+
+    assert automated_reason(headers_only(msg)) == "our own mail came back (X-Workfeed-Loop: updates.example.com)"
+
+
+@pytest.mark.parametrize(
+    "sender", ["no-reply@portal.supplier.example", "DoNotReply@alerts.bank.example", "noreply@crm.example"]
+)
+def test_no_reply_senders_are_automated(sender):
+    msg = person()
+    msg.replace_header("From", sender)
+
+    assert automated_reason(headers_only(msg)) == f"automated message (sent from {sender})"
+
+
+@pytest.mark.parametrize("sender", ["noreen@buildco.example", "replies@buildco.example", "no.rep@buildco.example"])
+def test_people_whose_address_merely_resembles_no_reply_are_not_automated(sender):
+    msg = person()
+    msg.replace_header("From", sender)
+
+    assert automated_reason(headers_only(msg)) is None
+
+
+def test_feedback_loop_complaint_is_automated():
+    msg = person()
+    msg.replace_header("Subject", "complaint about message from 192.0.2.222")
+
+    assert automated_reason(headers_only(msg)) == 'abuse report (subject starts "complaint about message from")'
