@@ -48,6 +48,8 @@ def store_attachments(parsed: ParsedEmail, store: FileStore, *, max_bytes: int |
     """Store every allowed original and make its renditions; slow work done before any transaction opens."""
     stored, refused = [], []
     for attachment in parsed.attachments:
+        if attachment.staff_only:
+            continue  # e.g. the winmail.dat whose files were unpacked: it stays in the spooled original
         reason = forbidden_reason(attachment.filename, attachment.payload) or too_large_reason(
             attachment.filename, len(attachment.payload), max_bytes
         )

@@ -36,7 +36,10 @@ def is_pending(connection: Redis, inbound_id: int) -> bool:
         # A worker beats every 30 s while it runs a job; a job whose worker was killed stops beating.
         beat = job.last_heartbeat or job.started_at
         return beat is not None and datetime.now(UTC) - beat.replace(tzinfo=UTC) < HEARTBEAT_SILENCE
-    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    if status == JobStatus.QUEUED:
+        # A worker killed right after taking the job off the queue leaves it marked queued but in no queue.
+        return Queue(job.origin, connection=connection).get_job_position(job.id) is not None
+    return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def enqueue_ingest(connection: Redis, inbound_id: int) -> Job:

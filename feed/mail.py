@@ -172,7 +172,12 @@ def stamp_message(message: EmailMessage, settings: Settings) -> EmailMessage:
     if "Message-ID" not in message:
         message["Message-ID"] = make_msgid(domain=settings.mail_domain)
     # Mark the mail as automatic (RFC 3834) and ask Exchange not to answer it: we never loop.
-    for name, value in (("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All")):
+    stamps = (
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "All"),
+        ("X-Workfeed-Loop", settings.mail_domain),  # our own mail coming back is recognised by this
+    )
+    for name, value in stamps:
         del message[name]
         message[name] = value
     return message

@@ -228,3 +228,18 @@ def test_render_email_escapes_html_but_not_subject_or_text(settings):
     assert subject == "Smith & Sons Bcc: x@evil.example: 1 update this week"
     assert "Tiles & <b>grout</b>" in text and "Fish & chips" in text
     assert html is not None and "Tiles &amp; &lt;b&gt;grout&lt;/b&gt;" in html and "Fish &amp; chips" in html
+
+
+def test_mail_we_send_is_recognised_if_it_comes_back(settings):
+    from email.message import EmailMessage
+    from email.parser import BytesHeaderParser
+
+    from feed.automated import automated_reason
+    from feed.mail import stamp_message
+
+    message = EmailMessage()
+    message["To"] = "jane@mailbox.example"
+    message.set_content("hello")
+    stamped = stamp_message(message, settings)
+    assert stamped["X-Workfeed-Loop"] == settings.mail_domain
+    assert automated_reason(BytesHeaderParser().parsebytes(stamped.as_bytes()), "dan@buildco.example")

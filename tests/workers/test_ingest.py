@@ -342,3 +342,33 @@ def test_internal_lines_are_kept_for_staff_and_never_shown_to_clients(runtime, p
     [entry] = entries(runtime)
     assert entry.body == "Templating done."
     assert "Supplier margin 30%" in entry.internal
+
+
+def test_a_job_taken_off_the_queue_by_a_worker_that_died_is_queued_again(runtime, project_id, redis_url):
+    connection = Redis.from_url(redis_url)
+    inbound_id = accept(runtime, update_email(), project_id)
+    job = enqueue_ingest(connection, inbound_id)
+    connection.lrem(Queue(INGEST, connection=connection).key, 0, job.id)  # popped; the worker died before starting
+    assert Job.fetch(job.id, connection=connection).get_status() == JobStatus.QUEUED
+    assert requeue_pending(runtime, connection) == 1
+    assert Queue(INGEST, connection=connection).job_ids == [job.id]
+
+
+def test_winmail_dat_posts_the_files_inside_and_not_itself(runtime, project_id):
+    from tests.feed.test_zoo_parts import outlook_with_winmail, winmail_dat
+
+    winmail = winmail_dat([("KITCHE~1.PDF", b"%PDF-1.4 kitchen plan", "Kitchen plan – rev B.pdf")])
+    mail = email_from_staff(outlook_with_winmail(winmail))
+    ingest(runtime, accept(runtime, mail, project_id))
+    with runtime.sessions() as db:
+        [entry] = db.scalars(select(Entry)).all()
+        assert [a.filename for a in entry.attachments] == ["Kitchen plan – rev B.pdf"]
+
+
+def email_from_staff(raw: bytes) -> bytes:
+    """Put our staff sender and project address on a message built elsewhere."""
+    message = message_from_bytes(raw, policy=policy.compat32)
+    for name, value in (("From", STAFF), ("To", ADDRESS), ("Subject", "Plans")):
+        del message[name]
+        message[name] = value
+    return message.as_bytes()
