@@ -49,6 +49,7 @@ class Settings:
     max_message_bytes: int = 40 * MEGABYTE
     max_attachment_bytes: int = 25 * MEGABYTE
     # Authentication-Results are believed only from our own receiving server, named by this authserv-id.
+    decision_reminder_hours: int = 72
     trusted_authserv_id: str = ""
     verify_dkim: bool = False
     dkim_signed_domains: tuple[str, ...] = ()
@@ -92,6 +93,7 @@ class Settings:
             outbound_smtp_url=env.get("OUTBOUND_SMTP_URL", ""),
             max_message_bytes=_int(env, "MAX_MESSAGE_MB", 40) * MEGABYTE,
             max_attachment_bytes=_int(env, "MAX_ATTACHMENT_MB", 25) * MEGABYTE,
+            decision_reminder_hours=_int(env, "DECISION_REMINDER_HOURS", 72),
             trusted_authserv_id=env.get("TRUSTED_AUTHSERV_ID", "").strip(),
             verify_dkim=env.get("VERIFY_DKIM", "").strip().lower() in ("1", "true", "yes", "on"),
             dkim_signed_domains=tuple(

@@ -133,3 +133,18 @@ def test_inbound_list_and_retry_bring_back_a_message_set_aside(tmp_path, databas
     assert Queue("ingest", connection=Redis.from_url(redis_url)).job_ids == [f"ingest-{row.id}"]
     unknown = workfeed(env, "inbound", "retry", "nope", check=False)
     assert unknown.returncode != 0 and "no accepted message has the number or reference 'nope'" in unknown.stderr
+
+
+def test_entry_hide_takes_an_entry_off_the_clients_timeline(tmp_path, database_url, redis_url, sessions):
+    from feed.models import Entry
+
+    env = base_env(tmp_path, database_url, redis_url)
+    workfeed(env, "project", "create", "Holloway Kitchen", "--owner", "dan@buildco.example")
+    with sessions.begin() as db:
+        made = Entry(project_id=1, title="Wrong photos")
+        db.add(made)
+    assert "hidden from the clients: Wrong photos" in workfeed(env, "entry", "hide", made.key).stdout
+    with sessions() as db:
+        assert db.get(Entry, made.id).hidden is True
+    missing = workfeed(env, "entry", "hide", "nope", check=False)
+    assert missing.returncode != 0 and "no entry has the key 'nope'" in missing.stderr

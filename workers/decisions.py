@@ -18,7 +18,6 @@ from workers.runtime import Runtime, opened_runtime
 
 log = logging.getLogger(__name__)
 
-REMIND_EVERY = timedelta(hours=72)
 # Our decision emails carry the entry's key in their Message-ID, so a reply's In-Reply-To names the decision.
 DECISION_MESSAGE_ID = re.compile(r"<decision\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+@")
 
@@ -98,8 +97,9 @@ def tell_staff(runtime: Runtime, entry_id: int) -> int:
     return sum(send_once(runtime.sessions, runtime.mailer, settings, m, kind="staff-alert", key=key) for m in messages)
 
 
-def remind(runtime: Runtime, now: datetime, every: timedelta = REMIND_EVERY) -> int:
-    """Remind the clients of every decision unanswered for `every`; return how many decisions were reminded."""
+def remind(runtime: Runtime, now: datetime) -> int:
+    """Remind the clients of every decision unanswered for DECISION_REMINDER_HOURS; return how many."""
+    every = timedelta(hours=runtime.settings.decision_reminder_hours)
     with transaction(runtime.sessions) as db:
         due = [(d.id, d.entry_id) for d in due_reminders(db, now, every)]
     for decision_id, entry_id in due:
@@ -116,7 +116,7 @@ def tell_staff_job(entry_id: int) -> int:
 
 
 def remind_open_decisions(now_iso: str | None = None) -> int:
-    """Job (periodic): remind clients of decisions still unanswered after 72 hours."""
+    """Job (periodic): remind clients of decisions still unanswered (every 72 hours by default)."""
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     with opened_runtime() as runtime:
         return remind(runtime, now)

@@ -289,6 +289,29 @@ def inbound_retry(ref: str) -> None:
 
 
 @main.group()
+def entry() -> None:
+    """Timeline entries."""
+
+
+@entry.command("hide")
+@click.argument("key")
+def entry_hide(key: str) -> None:
+    """Hide an entry from the clients (its key is in the receipt's links and the page's #entry- anchors)."""
+    from sqlalchemy import select
+
+    from feed.models import Entry
+
+    settings = _settings()
+    _prepare(settings)
+    with transaction(sessionmaker_for(settings)) as session:
+        found = session.scalar(select(Entry).where(Entry.key == key))
+        if found is None:
+            raise click.ClickException(f"no entry has the key {key!r}")
+        found.hidden = True
+        click.echo(f"hidden from the clients: {found.title}")
+
+
+@main.group()
 def digest() -> None:
     """Client digests."""
 

@@ -8,6 +8,7 @@ import re
 import smtplib
 import time
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,7 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from feed.models import Attachment, Entry, Inbound, Project
+from feed.models import Attachment, Decision, Entry, Inbound, Project
 from tests.conftest import sample
 from tests.processes import base_env, portal_session, running, workfeed
 from workfeed.sending import envelope_from, with_crlf
@@ -283,3 +284,73 @@ def test_client_sees_photos_and_video_in_a_real_browser(system, sessions, tmp_pa
         first_photo.click()
         page.wait_for_load_state("load")
         assert page.evaluate("document.images[0].naturalWidth") > 0
+
+
+def test_a_decision_reaches_the_client_and_her_emailed_approval_is_on_the_record(system, sessions, mail_sink):
+    env = system
+    holloway = create_project(
+        env,
+        "Holloway Kitchen",
+        "--owner",
+        "dan.mercer@buildco.example",
+        "--staff",
+        "priya@buildco.example",
+        "--client",
+        "Jane Holloway <jane.holloway@mailbox.example>",
+    )
+    smtp_send(env, sample("04-outlook-html-only-decision.eml"))
+    asked = wait_for_mail(mail_sink, lambda m: m.recipients == ["jane.holloway@mailbox.example"])
+    assert "needs your decision" in asked["Subject"]
+    reply = EmailMessage()
+    reply["From"] = "Jane Holloway <jane.holloway@mailbox.example>"
+    reply["To"] = asked["Reply-To"]
+    reply["Subject"] = f"Re: {asked['Subject']}"
+    reply["In-Reply-To"] = asked["Message-ID"].strip()
+    reply["Message-ID"] = "<jane-approves@mailbox.example>"
+    reply.set_content("Approved\n\nOn Thu, 27 Nov 2025 at 16:00, Dan Mercer wrote:\n> Sage or Chalk?\n")
+    smtp_send(env, reply.as_bytes(), to=str(asked["Reply-To"]))
+    told = wait_for_mail(mail_sink, lambda m: "Jane Holloway approved" in m.message["Subject"])
+    assert told["Subject"] == "Holloway Kitchen: Jane Holloway approved: Splashback tile colour"
+    with sessions() as db:
+        decision = db.scalar(select(Decision))
+        assert (decision.state, decision.answered_via, decision.answered_by.email) == (
+            "approved",
+            "email",
+            "jane.holloway@mailbox.example",
+        )
+        project_key = db.scalar(select(Project.key))
+    # On Jane's own timeline, with who and how, and no longer waiting for her.
+    page = portal_session(holloway["clients"][0]["link"]).get(f"{env['PUBLIC_URL']}/p/{project_key}", timeout=10).text
+    assert "Approved by Jane Holloway (by email)" in page and "Needs your decision" not in page
+
+
+def test_the_client_approves_with_one_tap_in_a_real_browser(system, sessions, mail_sink, tmp_path):
+    from tests.browser import phone_page
+
+    env = system
+    holloway = create_project(
+        env, "Holloway Kitchen", "--owner", "dan.mercer@buildco.example", "--client", "Jane <jane.holloway@mailbox.example>"
+    )
+    smtp_send(env, sample("04-outlook-html-only-decision.eml"))
+    wait_until_processed(sessions, 1)
+    with phone_page() as page:
+        page.goto(holloway["clients"][0]["link"])
+        assert "Needs your decision" in page.inner_text("main")
+        page.screenshot(path=str(tmp_path / "decision.png"), full_page=True)
+        page.click("button[value=approve]")
+        page.wait_for_load_state("load")
+        assert "Needs your decision" not in page.inner_text("main")
+        assert "Approved by Jane (on the website)" in page.inner_text("main")
+    with sessions() as db:
+        assert db.scalar(select(Decision)).state == "approved"
+    wait_for_mail(mail_sink, lambda m: "Jane approved" in m.message["Subject"])
+
+
+def wait_for_mail(mail_sink, wanted, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in mail_sink.messages if wanted(m)]
+        if found:
+            return found[-1].message
+        time.sleep(0.1)
+    raise AssertionError(f"no such mail within {timeout}s: {[m.message['Subject'] for m in mail_sink.messages]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -147,3 +148,9 @@ def test_unanswered_decisions_are_reminded_every_72_hours_until_answered(runtime
     with transaction(runtime.sessions) as db:
         db.scalar(select(Decision)).state = Decision.APPROVED
     assert remind(runtime, now + timedelta(hours=300)) == 0
+
+
+def test_the_reminder_interval_is_a_setting(runtime, project_id):
+    post_decision(runtime, project_id)
+    daily = dataclasses.replace(runtime, settings=runtime.settings.with_changes(decision_reminder_hours=24))
+    assert remind(daily, utcnow() + timedelta(hours=25)) == 1
