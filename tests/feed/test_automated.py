@@ -272,7 +272,7 @@ def test_mail_we_sent_coming_back_is_automated():
     parsed = parse_email(raw, "dan.mercer@buildco.example")
 
     assert parsed.message_id.endswith("@updates.example.com")
-    assert parsed.automated == "automated message (Auto-Submitted: auto-generated)"
+    assert parsed.automated == "our own mail came back (X-Workfeed-Loop: updates.example.com)"
 
 
 def test_mail_we_sent_is_known_by_its_loop_header_even_when_auto_submitted_is_lost():
