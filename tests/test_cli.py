@@ -102,13 +102,15 @@ def _child_pid(parent: int, name: str) -> int:
 
 
 def test_inbound_list_and_retry_bring_back_a_message_set_aside(tmp_path, database_url, redis_url, sessions):
-    from feed.models import Inbound
+    from sqlalchemy import select
+
+    from feed.models import Inbound, Project
 
     env = base_env(tmp_path, database_url, redis_url)
     workfeed(env, "project", "create", "Holloway Kitchen", "--owner", "dan@buildco.example")
     with sessions.begin() as db:
         row = Inbound(
-            project_id=1,
+            project_id=db.scalar(select(Project.id)),
             spool_name="gone.eml",
             sha256="0" * 64,
             size=1,
@@ -136,12 +138,14 @@ def test_inbound_list_and_retry_bring_back_a_message_set_aside(tmp_path, databas
 
 
 def test_entry_hide_takes_an_entry_off_the_clients_timeline(tmp_path, database_url, redis_url, sessions):
-    from feed.models import Entry
+    from sqlalchemy import select
+
+    from feed.models import Entry, Project
 
     env = base_env(tmp_path, database_url, redis_url)
     workfeed(env, "project", "create", "Holloway Kitchen", "--owner", "dan@buildco.example")
     with sessions.begin() as db:
-        made = Entry(project_id=1, title="Wrong photos")
+        made = Entry(project_id=db.scalar(select(Project.id)), title="Wrong photos")
         db.add(made)
     assert "hidden from the clients: Wrong photos" in workfeed(env, "entry", "hide", made.key).stdout
     with sessions() as db:
