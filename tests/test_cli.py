@@ -152,3 +152,13 @@ def test_entry_hide_takes_an_entry_off_the_clients_timeline(tmp_path, database_u
         assert db.get(Entry, made.id).hidden is True
     missing = workfeed(env, "entry", "hide", "nope", check=False)
     assert missing.returncode != 0 and "no entry has the key 'nope'" in missing.stderr
+
+
+def test_project_stages_can_be_edited(tmp_path, database_url, redis_url):
+    env = base_env(tmp_path, database_url, redis_url)
+    workfeed(env, "project", "create", "Oak Table", "--owner", "dan@buildco.example", "--trade", "furniture")
+    assert workfeed(env, "project", "stages", "oak-table").stdout.split("\n")[0].strip() == "Design"
+    shown = workfeed(env, "project", "stages", "oak-table", "--set", "Design, Making, Delivery", "--current", "makng")
+    assert shown.stdout.splitlines() == ["  Design", "→ Making", "  Delivery"]
+    wrong = workfeed(env, "project", "stages", "oak-table", "--current", "Roofing", check=False)
+    assert wrong.returncode != 0 and "'Roofing' is not one of the stages: Design, Making, Delivery" in wrong.stderr

@@ -288,6 +288,39 @@ def inbound_retry(ref: str) -> None:
         click.echo(f"message {inbound_id} is marked to try again; a worker picks it up when it starts")
 
 
+@project.command("stages")
+@click.argument("address")
+@click.option("--set", "names", help='The new ordered list, comma-separated: "Design, Demolition, Installation".')
+@click.option("--current", help="Make this stage the current one.")
+def project_stages(address: str, names: str | None, current: str | None) -> None:
+    """Show a project's stages, or set them and the current one."""
+    from sqlalchemy import select
+
+    from feed.models import Project
+    from feed.stages import match_stage
+
+    settings = _settings()
+    _prepare(settings)
+    with transaction(sessionmaker_for(settings)) as session:
+        found = session.scalar(select(Project).where(Project.address == address.partition("@")[0].lower()))
+        if found is None:
+            raise click.ClickException(f"no project uses the address {address!r}")
+        if names is not None:
+            stages = [name.strip() for name in names.split(",") if name.strip()]
+            if not stages:
+                raise click.ClickException("give at least one stage name")
+            found.stages = stages
+            if found.current_stage not in stages:
+                found.current_stage = None
+        if current is not None:
+            matched = match_stage(current, found.stages)
+            if matched is None:
+                raise click.ClickException(f"{current!r} is not one of the stages: {', '.join(found.stages)}")
+            found.current_stage = matched
+        for name in found.stages:
+            click.echo(f"{'→' if name == found.current_stage else ' '} {name}")
+
+
 @main.group()
 def entry() -> None:
     """Timeline entries."""
