@@ -91,18 +91,17 @@ def create_project(env: dict[str, str], *args: str) -> dict:
     return json.loads(workfeed(env, "project", "create", *args, "--json").stdout)
 
 
+def create_holloway(
+    env: dict[str, str], *, staff: bool = True, client: str = "Jane Holloway <jane.holloway@mailbox.example>"
+) -> dict:
+    """The samples' project: Dan owns it, Priya posts too, Jane is the client."""
+    extra = ["--staff", "priya@buildco.example"] if staff else []
+    return create_project(env, "Holloway Kitchen", "--owner", "dan.mercer@buildco.example", *extra, "--client", client)
+
+
 def test_samples_become_a_private_timeline_and_a_digest(system, sessions, mail_sink):
     env = system
-    holloway = create_project(
-        env,
-        "Holloway Kitchen",
-        "--owner",
-        "dan.mercer@buildco.example",
-        "--staff",
-        "priya@buildco.example",
-        "--client",
-        "Jane Holloway <jane.holloway@mailbox.example>",
-    )
+    holloway = create_holloway(env)
     assert holloway["address"] == PROJECT
     [jane] = holloway["clients"]
     other = create_project(
@@ -226,7 +225,9 @@ def test_samples_become_a_private_timeline_and_a_digest(system, sessions, mail_s
     # The digest: sent into a real SMTP sink, its link followed as the client.
     workfeed(env, "digest", "send", "--now")
     to_jane = [
-        m for m in mail_sink.messages if m.recipients == ["jane.holloway@mailbox.example"] and "update" in m.message["Subject"]
+        m
+        for m in mail_sink.messages
+        if m.recipients == ["jane.holloway@mailbox.example"] and "update" in m.message["Subject"]
     ]
     assert len(to_jane) == 1
     digest = to_jane[0].message
@@ -255,14 +256,7 @@ def test_client_sees_photos_and_video_in_a_real_browser(system, sessions, tmp_pa
     from tests.browser import phone_page
 
     env = system
-    holloway = create_project(
-        env,
-        "Holloway Kitchen",
-        "--owner",
-        "dan.mercer@buildco.example",
-        "--client",
-        "Jane <jane.holloway@mailbox.example>",
-    )
+    holloway = create_holloway(env, staff=False, client="Jane <jane.holloway@mailbox.example>")
     for name in (POSTED[0], POSTED[5]):
         smtp_send(env, sample(name))
     wait_until_processed(sessions, 2)
@@ -288,16 +282,7 @@ def test_client_sees_photos_and_video_in_a_real_browser(system, sessions, tmp_pa
 
 def test_a_decision_reaches_the_client_and_her_emailed_approval_is_on_the_record(system, sessions, mail_sink):
     env = system
-    holloway = create_project(
-        env,
-        "Holloway Kitchen",
-        "--owner",
-        "dan.mercer@buildco.example",
-        "--staff",
-        "priya@buildco.example",
-        "--client",
-        "Jane Holloway <jane.holloway@mailbox.example>",
-    )
+    holloway = create_holloway(env)
     smtp_send(env, sample("04-outlook-html-only-decision.eml"))
     asked = wait_for_mail(mail_sink, lambda m: m.recipients == ["jane.holloway@mailbox.example"])
     assert "needs your decision" in asked["Subject"]
@@ -328,9 +313,7 @@ def test_the_client_approves_with_one_tap_in_a_real_browser(system, sessions, ma
     from tests.browser import phone_page
 
     env = system
-    holloway = create_project(
-        env, "Holloway Kitchen", "--owner", "dan.mercer@buildco.example", "--client", "Jane <jane.holloway@mailbox.example>"
-    )
+    holloway = create_holloway(env, staff=False, client="Jane <jane.holloway@mailbox.example>")
     smtp_send(env, sample("04-outlook-html-only-decision.eml"))
     wait_until_processed(sessions, 1)
     with phone_page() as page:
