@@ -299,7 +299,7 @@ class Sender(threading.Thread):
 class Kill:
     at: float  # seconds after the sending starts
     service: str  # "smtp" or "worker"
-    what: str  # "all", "parent", "horse"; for smtp "all", or "data" (while a DATA is in flight)
+    what: str  # worker: "all", "popped", "parent", "horse"; smtp: "all", "data", "recorded" (see the tuples below)
     pause: float  # seconds down before the restart
 
 
