@@ -13,6 +13,10 @@ from workers.runtime import opened_runtime
 
 log = logging.getLogger(__name__)
 
+# RQ's own upkeep (re-taking the scheduler lock after a restart, cleaning jobs of dead workers) runs this
+# often; its default of 10 minutes would leave retries waiting that long after a worker is killed.
+MAINTENANCE_SECONDS = 60
+
 
 def run_worker(settings: Settings, *, burst: bool = False) -> None:
     """Queue again what a crash left behind, then work the ingest and digest queues."""
@@ -23,4 +27,5 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     if found:
         log.info("queued %d waiting messages again", found)
     queues = [Queue(name, connection=connection) for name in (INGEST, MAIL, DIGESTS)]
-    Worker(queues, connection=connection).work(with_scheduler=True, burst=burst)
+    worker = Worker(queues, connection=connection, maintenance_interval=MAINTENANCE_SECONDS)
+    worker.work(with_scheduler=True, burst=burst)
