@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
+from tests.conftest import absent
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -22,7 +22,7 @@ def chromium_path() -> str:
     """Where Chromium is; tests that need it skip only when it is really not installed."""
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+        absent("Debian's chromium is not installed (.ci/run installs it)")
     return path
 
 

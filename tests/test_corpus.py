@@ -14,7 +14,7 @@ import pytest
 from feed.db import transaction
 from feed.models import Inbound
 from feed.projects import Person, create_project
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, absent
 from workers.ingest import ingest
 from workers.runtime import Runtime
 
@@ -125,7 +125,7 @@ def accept(runtime: Runtime, raw: bytes, project_id: int, mail_from: str) -> int
 
 def test_every_corpus_message_is_posted_or_recorded_with_a_reason(runtime, project_for, counts):
     if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not present at {CORPUS}")
+        absent(f"shared corpus not present at {CORPUS}")
     messages = {path: path.read_bytes() for path in corpus_messages()}
     senders = {path: envelope_sender(raw) for path, raw in messages.items()}
     project_id = project_for({sender for sender in senders.values() if sender} | {NAMELESS_SENDER})

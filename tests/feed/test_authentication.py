@@ -21,6 +21,7 @@ from feed.authentication import (
     parse_authentication_results,
     trusted_results,
 )
+from tests.conftest import absent
 
 OURS = "mx.updates.example.com"
 STAFF = {"buildco.example"}
@@ -341,13 +342,13 @@ def test_nothing_checked_is_not_forged_and_says_so():
 def rsa_private_key() -> bytes:
     """Make a 2048-bit RSA key in the PKCS#1 PEM form dkimpy signs with, the way its dknewkey does: openssl."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a DKIM test key")
+        absent("openssl is needed to make a DKIM test key")
     # OpenSSL 3 writes PKCS#8 unless told -traditional; 1.1 writes PKCS#1 and has no such flag.
     for command in (["openssl", "genrsa", "-traditional", "2048"], ["openssl", "genrsa", "2048"]):
         made = subprocess.run(command, capture_output=True)
         if made.returncode == 0 and b"BEGIN RSA PRIVATE KEY" in made.stdout:
             return made.stdout
-    pytest.skip("openssl could not make a PKCS#1 RSA key")
+    absent("openssl could not make a PKCS#1 RSA key")
 
 
 class Signer:

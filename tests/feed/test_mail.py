@@ -22,6 +22,7 @@ from feed.mail import (
     render_email,
     send_email,
 )
+from tests.conftest import absent
 from tests.mailsink import MailSink, free_port
 
 
@@ -91,7 +92,7 @@ def test_smtp_mailer_logs_in_with_credentials_from_the_url(settings, message):
 
 def test_smtp_mailer_upgrades_with_starttls(tmp_path, message):
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
+        absent("openssl is needed to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [
