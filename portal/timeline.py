@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from flask import Blueprint, abort, render_template, url_for
@@ -28,7 +28,6 @@ BADGES = {
     "answer": "Answer",
     "message": "Question",
 }
-
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def stage_bar(project: Project, entries: list[Entry]) -> list[StageStep]:
     current = stages.index(project.current_stage) if project.current_stage in stages else -1
     reached: dict[str, list[str]] = {}
     stage_at_time = None
-    for entry in sorted(entries, key=lambda e: (as_utc(e.occurred_at), e.id)):
+    for entry in sorted(entries, key=lambda e: (e.occurred_at, e.id)):
         if entry.kind == "stage":
             stage_at_time = next((name for name in stages if name.lower() in entry.title.lower()), stage_at_time)
         if entry.kind == "milestone":
@@ -169,11 +168,6 @@ def visible_entries(project: Project) -> list[Entry]:
     return list(db().scalars(query))
 
 
-def as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is written in UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def day_heading(day: date, today: date) -> str:
     """Name a day the way a person would: Today, Yesterday, or Monday 24 November 2025."""
     if day == today:
@@ -187,7 +181,7 @@ def group_by_day(entries: Iterable[Entry], zone: tzinfo, today: date) -> list[Da
     """Group entries (already newest first) under the local day they happened on."""
     days: list[Day] = []
     for entry in entries:
-        moment = as_utc(entry.occurred_at).astimezone(zone)
+        moment = entry.occurred_at.astimezone(zone)  # stored times come back aware (UTCDateTime)
         if not days or days[-1].day != moment.date():
             days.append(Day(moment.date(), day_heading(moment.date(), today), []))
         days[-1].items.append(present_entry(entry, moment))
